@@ -1,0 +1,151 @@
+// The wallbox: wires a board (Hardware) to the pilot/contactor machine and to OCPP.
+//
+// Three fibers:
+// - control loop (every CONTROL_PERIOD_MS): pilot, contactor, meter, card reader —
+//   never waits on the network, so the safety timings hold whatever the link does;
+// - link: connection to the central system, receives and answers its requests;
+// - outbox: the charge point's own messages, one CALL at a time.
+import * as ds from "@devicescript/core"
+import { digest } from "@devicescript/crypto"
+import { Hardware } from "./hal/hardware"
+import { IecController } from "./evse/iec"
+import { cpStateName, pilotStateFromMillivolts, currentForDutyPermille } from "./evse/pilot"
+import { EnergyMeter } from "./evse/meter"
+import { linkRun, link, LinkTarget } from "./ocpp/link"
+import { rpcOnCall } from "./ocpp/rpc"
+import { cp, coreInit, coreService, coreHandleCall, coreOnCard, coreLinkChanged, coreConfigChanged } from "./ocpp/core"
+import { configLoad, configGet, configSet, configBool, configOnChange } from "./store/config"
+import { storeRead, storeWrite, storeReadText, storeWriteText } from "./store/store"
+import { base64Encode } from "./util/encoding"
+
+export const CONTROL_PERIOD_MS = 20
+const CARD_POLL_EVERY = 5
+const OUTBOX_PERIOD_MS = 200
+
+let hw: Hardware
+const ctl = new IecController()
+const meter = new EnergyMeter()
+const outboxWake = ds.emitter<number>()
+
+/** Charge point identity (the last segment of the OCPP URL), from provisioning. */
+let chargePointId: string
+
+/** Apply the installer's provisioning when it changed since it was last applied. */
+async function provision() {
+    const p = await hw.provisioning()
+    if (p) {
+        const fingerprint = digest("sha256", p.url + "\n" + p.chargePointId + "\n" + p.authorizationKey)
+            .slice(0, 8)
+            .toString("hex")
+        if ((await storeReadText("prov")) !== fingerprint) {
+            // a new commissioning overrides what OCPP changed since the last one
+            await storeWriteText("id", p.chargePointId)
+            await configSet("CentralSystemURL", p.url)
+            await configSet("AuthorizationKey", p.authorizationKey)
+            await storeWriteText("prov", fingerprint)
+        }
+    }
+    chargePointId = await storeReadText("id")
+}
+
+async function linkTarget(): Promise<LinkTarget> {
+    if (!chargePointId || !configGet("CentralSystemURL")) await provision()
+    const base = configGet("CentralSystemURL")
+    if (!chargePointId || !base) return undefined
+    const key = configGet("AuthorizationKey")
+    return {
+        // OCPP-J §3.1: the charge point id is the last path segment of the URL
+        url: base + (base[base.length - 1] === "/" ? "" : "/") + chargePointId,
+        authorization:
+            key && configBool("HTTPBasicAuthEnable")
+                ? "Basic " + base64Encode(Buffer.from(chargePointId + ":" + key))
+                : undefined,
+    }
+}
+
+async function persistEnergy() {
+    const b = Buffer.alloc(4)
+    b.setAt(0, "u32", meter.energyWh())
+    await storeWrite("eWh", b)
+    meter.persistedWh = meter.energyWh()
+}
+
+async function controlLoop() {
+    let tick = 0
+    let cardPresent = false
+    let appliedContactor = false
+    await hw.setContactor(false)
+    for (;;) {
+        const started = ds.millis()
+        await hw.samplePilot()
+        const raw = pilotStateFromMillivolts(hw.pilotHighMv, hw.pilotLowMv, ctl.dutyPermille() > 0)
+        ctl.boardFaults = await hw.faultBits()
+        ctl.step(started, raw, await hw.contactorClosed())
+        // opening the contactor comes first: it is the safety-relevant output
+        if (ctl.contactor !== appliedContactor) {
+            await hw.setContactor(ctl.contactor)
+            appliedContactor = ctl.contactor
+        }
+        await hw.setPilot(ctl.pilotLevel)
+        meter.update(await hw.s0Pulses(), started)
+        if (++tick % CARD_POLL_EVERY === 0) {
+            const uid = await hw.readCard()
+            if (uid && !cardPresent) {
+                coreOnCard(uid)
+                outboxWake.emit(0)
+            }
+            cardPresent = !!uid
+        }
+        const left = CONTROL_PERIOD_MS - (ds.millis() - started)
+        await ds.sleep(left > 1 ? left : 1)
+    }
+}
+
+function statusLine() {
+    const o: any = {
+        s: cp.status,
+        cp: cpStateName(ctl.state),
+        a: currentForDutyPermille(ctl.dutyPermille()),
+        k: ctl.contactor ? 1 : 0,
+        e: meter.energyWh(),
+        w: meter.powerW(ds.millis()),
+        tx: cp.txActive ? cp.transactionId : null,
+        tag: cp.txActive ? cp.txIdTag : cp.authIdTag,
+        on: link.connected ? 1 : 0,
+        r: cp.registration,
+        f: ctl.faults(),
+        au: cp.lastAuthResult,
+    }
+    return JSON.stringify(o)
+}
+
+async function outboxLoop() {
+    for (;;) {
+        await ds.wait(outboxWake, OUTBOX_PERIOD_MS)
+        await hw.sampleMeter()
+        await coreService()
+        if (meter.needsPersist()) await persistEnergy()
+        await hw.showStatus(statusLine())
+    }
+}
+
+/** Start the wallbox on a board. Returns once every fiber runs. */
+export async function startWallbox(board: Hardware) {
+    hw = board
+    await configLoad()
+    const e = await storeRead("eWh")
+    if (e && e.length === 4) meter.restore(e.getAt(0, "u32"))
+    coreInit(hw, ctl, meter)
+    configOnChange(name => {
+        coreConfigChanged(name)
+        if (name === "CentralSystemURL" || name === "AuthorizationKey") link.reconnectRequested = true
+    })
+    rpcOnCall(coreHandleCall)
+    await provision()
+    controlLoop.start()
+    linkRun.start(linkTarget, (up: boolean) => {
+        coreLinkChanged(up)
+        outboxWake.emit(0)
+    })
+    outboxLoop.start()
+}

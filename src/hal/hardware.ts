@@ -1,0 +1,65 @@
+// What the wallbox logic needs from a board. Each board (boards/*.board.json) has one
+// implementation: the ESP32 drivers (src/hal/esp32.ts) or the simulator board
+// (src/hal/simboard.ts). Everything above this interface is the same for both.
+
+/** Pilot output levels besides a PWM duty (per mille, 1..999). */
+export const enum PilotLevel {
+    /** −12 V: state F, EVSE not available (also what the pin does when left idle) */
+    Minus12V = 0,
+    /** +12 V steady: no PWM (states A, B1, C1) */
+    Plus12V = 1000,
+}
+
+/** Provisioning written by the installer (TerraConfig step): not changed over OCPP here. */
+export interface Provisioning {
+    /** central system URL without the charge point id, ws:// or wss:// */
+    url: string
+    chargePointId: string
+    /** HTTP Basic password; empty for none */
+    authorizationKey: string
+}
+
+export interface Hardware {
+    /** Board model for BootNotification (chargePointModel). */
+    model: string
+    /** Rated current of the supply and cable, A: the pilot never offers more. */
+    ratedCurrentA: number
+    /** Number of phases the contactor switches (for power and meter values). */
+    phases: number
+    /** True when the board measures current and voltage (not only S0 pulses). */
+    measuresCurrentVoltage: boolean
+
+    /** Drive the contactor coil. */
+    setContactor(closed: boolean): Promise<void>
+    /** Mirror contact: true when the main contacts are closed. */
+    contactorClosed(): Promise<boolean>
+
+    /** Pilot output: a PilotLevel or a 1 kHz PWM duty in per mille (1..999). */
+    setPilot(level: number): Promise<void>
+    /**
+     * Sample the pilot and store the high and low plateau (mV, pilot side) in
+     * pilotHighMv / pilotLowMv.
+     */
+    samplePilot(): Promise<void>
+    pilotHighMv: number
+    pilotLowMv: number
+
+    /** Monotonic count of S0 pulses since boot. */
+    s0Pulses(): Promise<number>
+    /** Per-phase current (mA) and voltage (mV) where measured (measuresCurrentVoltage). */
+    currentMa: number
+    voltageMv: number
+    sampleMeter(): Promise<void>
+
+    /** UID of the card in the reader's field, or undefined. */
+    readCard(): Promise<Buffer>
+
+    /** Hardware fault bits (the seed's error table: 0x0002 residual current, ...). */
+    faultBits(): Promise<number>
+
+    /** Installer provisioning, or undefined while the device is not provisioned. */
+    provisioning(): Promise<Provisioning>
+
+    /** Show the charge point state to the user (LED, display). Must not block long. */
+    showStatus(text: string): Promise<void>
+}

@@ -1,0 +1,81 @@
+// The simulator board: the same Hardware as the ESP32, reached over Jacdac roles that
+// the simulator runner (tools/sim) serves from its models of the EV, the meter, the
+// card reader and the contactor. Contactor coil = Relay service, pilot PWM = Buzzer
+// service (as on the ESP32), everything else = the custom Wallbox Sim Board service
+// (services/wallboxsim.md). The runner pushes a report whenever a value changes, so
+// reads here return the cached, current value without a round trip.
+import * as ds from "@devicescript/core"
+import { Hardware, Provisioning } from "./hardware"
+import { PilotPwm } from "./pilotpwm"
+
+export class SimBoard implements Hardware {
+    model = "OWB-SIM-22"
+    ratedCurrentA = 32
+    phases = 3
+    measuresCurrentVoltage = true
+    pilotHighMv = 12000
+    pilotLowMv = 12000
+    currentMa = 0
+    voltageMv = 0
+
+    private relay = new ds.Relay()
+    private board = new ds.WallboxSimBoard()
+    private pwm = new PilotPwm(new ds.Buzzer())
+    private lastStatus: string
+
+    /** Wait until the runner serves the board (the firmware can do nothing before). */
+    async bind() {
+        while (!this.board.isBound || !this.relay.isBound) await ds.sleep(50)
+    }
+
+    async setContactor(closed: boolean) {
+        await this.relay.enabled.write(closed)
+    }
+
+    async contactorClosed() {
+        return !!(await this.board.contactorFeedback.read())
+    }
+
+    async setPilot(level: number) {
+        await this.pwm.set(level)
+    }
+
+    async samplePilot() {
+        this.pilotHighMv = await this.board.pilotHigh.read()
+        this.pilotLowMv = await this.board.pilotLow.read()
+    }
+
+    async s0Pulses() {
+        return await this.board.s0Pulses.read()
+    }
+
+    async sampleMeter() {
+        this.currentMa = await this.board.meterCurrent.read()
+        this.voltageMv = await this.board.meterVoltage.read()
+    }
+
+    async readCard() {
+        const uid = await this.board.cardUid.read()
+        return uid && uid.length ? uid : undefined
+    }
+
+    async faultBits() {
+        return await this.board.faultBits.read()
+    }
+
+    async provisioning(): Promise<Provisioning> {
+        const url = await this.board.csmsUrl.read()
+        if (!url) return undefined
+        return {
+            url,
+            chargePointId: await this.board.chargePointId.read(),
+            authorizationKey: await this.board.authorizationKey.read(),
+        }
+    }
+
+    async showStatus(text: string) {
+        if (text === this.lastStatus) return
+        this.lastStatus = text
+        await this.board.display.write(text)
+    }
+}

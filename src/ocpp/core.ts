@@ -1,0 +1,435 @@
+// OCPP 1.6 Core profile: registration (BootNotification), Heartbeat, connector status,
+// authorisation, transactions and meter values, plus the central system's Core requests.
+//
+// The charge point's own messages are all sent from one fiber (coreService, called by
+// the outbox loop), one CALL at a time; incoming requests are answered by
+// coreHandleCall from the link fiber and only set state for that loop to act on.
+import * as ds from "@devicescript/core"
+import { rpcCall, rpcSetAcceptCalls, rpcAfterReply, CallError, rpcLastAnswerMs } from "./rpc"
+import { link } from "./link"
+import { wsSetPingInterval } from "./ws"
+import { nowIso, setWallClock, wallClockKnown } from "../util/clock"
+import { parseIso8601 } from "../util/iso8601"
+import { configInt, configGet, configChange, configNames, configAccess } from "../store/config"
+import { IecController } from "../evse/iec"
+import { CpState, currentForDutyPermille, MIN_CURRENT_A } from "../evse/pilot"
+import { EnergyMeter } from "../evse/meter"
+import { Hardware } from "../hal/hardware"
+import { hex16 } from "../util/encoding"
+
+export const VENDOR = "OpenWallbox"
+/** Retry delay for BootNotification when the central system gave none (or a CALLERROR). */
+const BOOT_RETRY_DEFAULT_S = 30
+/** HeartbeatInterval values below this run at this (the seed: "accepts but executes 10"). */
+const HEARTBEAT_MIN_S = 10
+const CARD_COOLDOWN_MS = 2000
+
+/** Error table of the seed (§4.4), bits 0x0002 .. 0x8000 in order: "errorCode;info". */
+const ERROR_TABLE =
+    "|OtherError;Residual current detected" +
+    "|GroundFailure;" +
+    "|OverVoltage;" +
+    "|UnderVoltage;" +
+    "|OverCurrentFailure;" +
+    "|OverCurrentFailure;Severe over current" +
+    "|HighTemperature;" +
+    "|OtherError;Control pilot (-12V)" +
+    "|PowerMeterFailure;" +
+    "|OtherError;PowerRelay fault (RelayError)" +
+    "|OtherError;Internal communication failure (CommError)" +
+    "|ConnectorLockFailure;E-Lock failure" +
+    "|OtherError;Missing phase" +
+    "|OtherError;Modbus communication lost (ModbusCommError)" +
+    "|OtherError;Offline storage error" +
+    "|"
+
+/** Live state of the charge point (one connector), read by the app and the display. */
+export const cp = {
+    /** "", "Pending", "Accepted" or "Rejected" */
+    registration: "",
+    /** OCPP status of connector 1 as last derived */
+    status: "",
+    statusSent: "",
+    status0Sent: "",
+    errorCode: "NoError",
+    transactionId: 0,
+    txIdTag: "",
+    txStartWh: 0,
+    txActive: false,
+    /** idTag authorised for the next transaction, and until when (ds.millis) */
+    authIdTag: "",
+    authUntilMs: 0,
+    finishing: false,
+    available: true,
+    lastCardMs: -100000,
+    lastCard: "",
+    /** what the display shows after a card: Accepted, Invalid, Blocked, ... */
+    lastAuthResult: "",
+}
+
+let hw: Hardware
+let ctl: IecController
+let meter: EnergyMeter
+let nextBootMs = 0
+let heartbeatDueMs = 0
+let nextSampleMs = 0
+let pendingCard = ""
+let triggered = ""
+/** StopTransaction of a transaction that ended locally, until the central system has it. */
+let pendingStop: any
+
+export function coreInit(hardware: Hardware, controller: IecController, energy: EnergyMeter) {
+    hw = hardware
+    ctl = controller
+    meter = energy
+}
+
+function plugged() {
+    const s = ctl.state
+    return s === CpState.B || s === CpState.C || s === CpState.D
+}
+
+function heartbeatIntervalMs() {
+    return Math.max(HEARTBEAT_MIN_S, configInt("HeartbeatInterval")) * 1000
+}
+
+/** Link up or down (from the link fiber). */
+export function coreLinkChanged(up: boolean) {
+    if (up) {
+        wsSetPingInterval(configInt("WebSocketPingInterval"))
+        // after a drop: no new BootNotification once accepted (OCPP-J §5), resend status
+        if (cp.registration === "Accepted") cp.statusSent = cp.status0Sent = ""
+        else nextBootMs = 0
+    }
+}
+
+/** Apply a configuration change live (HeartbeatInterval, WebSocketPingInterval...). */
+export function coreConfigChanged(name: string) {
+    if (name === "WebSocketPingInterval") wsSetPingInterval(configInt(name))
+    else if (name === "HeartbeatInterval") heartbeatDueMs = ds.millis() + heartbeatIntervalMs()
+    else if (name === "MeterValueSampleInterval") nextSampleMs = 0
+}
+
+// ---- status ----
+
+/** First fault bit in the seed's table order, as [errorCode, info, vendorErrorCode]. */
+export function faultToError(bits: number): string[] {
+    let at = 0
+    for (let bit = 2; bit <= 0x8000; bit <<= 1) {
+        const end = ERROR_TABLE.indexOf("|", at + 1)
+        if (bits & bit) {
+            const entry = ERROR_TABLE.slice(at + 1, end).split(";")
+            return [entry[0], entry[1], hex16(bit)]
+        }
+        at = end
+    }
+    return ["NoError", "", ""]
+}
+
+/** Connector status by priority cascade (Faulted > Unavailable > transaction > ...). */
+export function deriveStatus(): string {
+    if (ctl.faults()) return "Faulted"
+    if (cp.txActive) {
+        if (ctl.contactor) return "Charging"
+        // offering (or about to offer) energy that the EV does not take: SuspendedEV
+        return ctl.permit && ctl.offerA >= MIN_CURRENT_A ? "SuspendedEV" : "SuspendedEVSE"
+    }
+    if (!cp.available) return "Unavailable"
+    if (cp.finishing) return plugged() ? "Finishing" : "Available"
+    if (plugged() || cp.authIdTag) return "Preparing"
+    return "Available"
+}
+
+async function sendStatus(connectorId: number, status: string) {
+    const err = connectorId ? faultToError(ctl.faults()) : ["NoError", "", ""]
+    const p: any = { connectorId, errorCode: err[0], status, timestamp: nowIso() }
+    if (err[1]) p.info = err[1]
+    if (err[2]) {
+        p.vendorId = VENDOR
+        p.vendorErrorCode = err[2]
+    }
+    await rpcCall("StatusNotification", p)
+}
+
+async function statusService() {
+    const s = deriveStatus()
+    cp.status = s
+    const s0 = ctl.faults() & 0x0800 ? "Faulted" : cp.available ? "Available" : "Unavailable"
+    if (s0 !== cp.status0Sent) {
+        await sendStatus(0, s0)
+        cp.status0Sent = s0
+    }
+    const key = s + ctl.faults()
+    if (key !== cp.statusSent) {
+        await sendStatus(1, s)
+        cp.statusSent = key
+    }
+}
+
+// ---- registration and heartbeat ----
+
+async function bootService(): Promise<boolean> {
+    if (cp.registration === "Accepted") return true
+    const now = ds.millis()
+    if (now < nextBootMs) return false
+    let status = ""
+    let intervalS = BOOT_RETRY_DEFAULT_S
+    try {
+        const r = await rpcCall("BootNotification", {
+            chargePointVendor: VENDOR,
+            chargePointModel: hw.model,
+            chargePointSerialNumber: ds.deviceIdentifier("self"),
+            firmwareVersion: ds._dcfgString("@version") || "dev",
+        })
+        status = r.status
+        setWallClock(parseIso8601(r.currentTime))
+        if (r.interval > 0) intervalS = r.interval
+    } catch (e) {
+        // CALLERROR or no answer: try again later (EVerest expects a retry)
+        console.log("BootNotification failed: " + (e as CallError).code)
+    }
+    cp.registration = status
+    // while Rejected the central system must not be answered (OCPP 1.6 §4.2.1)
+    rpcSetAcceptCalls(status !== "Rejected")
+    if (status === "Accepted") {
+        if (intervalS !== configInt("HeartbeatInterval")) await configChange("HeartbeatInterval", "" + intervalS)
+        heartbeatDueMs = ds.millis() + heartbeatIntervalMs()
+        cp.statusSent = cp.status0Sent = ""
+        return true
+    }
+    nextBootMs = ds.millis() + intervalS * 1000
+    return false
+}
+
+async function heartbeatService() {
+    const now = ds.millis()
+    // any answered CALL counts as activity (OCPP 1.6 §4.6)
+    const due = Math.max(heartbeatDueMs, rpcLastAnswerMs + heartbeatIntervalMs())
+    if (now < due && triggered.indexOf("Heartbeat") < 0) return
+    const r = await rpcCall("Heartbeat", {})
+    setWallClock(parseIso8601(r.currentTime))
+    heartbeatDueMs = ds.millis() + heartbeatIntervalMs()
+}
+
+// ---- meter values ----
+
+function sampledValue(measurand: string, context: string): any {
+    const now = ds.millis()
+    let v: number
+    let unit: string
+    if (measurand === "Energy.Active.Import.Register") {
+        v = meter.energyWh()
+        unit = "Wh"
+    } else if (measurand === "Power.Active.Import") {
+        v = meter.powerW(now)
+        unit = "W"
+    } else if (measurand === "Current.Offered") {
+        v = currentForDutyPermille(ctl.dutyPermille())
+        unit = "A"
+    } else if (measurand === "Current.Import" && hw.measuresCurrentVoltage) {
+        v = ctl.contactor ? Math.round(hw.currentMa / 100) / 10 : 0
+        unit = "A"
+    } else if (measurand === "Voltage" && hw.measuresCurrentVoltage) {
+        v = Math.round(hw.voltageMv / 100) / 10
+        unit = "V"
+    } else return undefined
+    const sv: any = { value: "" + v, context, measurand, unit }
+    if (unit === "A" && measurand !== "Current.Offered") sv.phase = "L1"
+    if (unit === "V") sv.phase = "L1-N"
+    return sv
+}
+
+/** A MeterValue element with the measurands of a configuration key (CSL). */
+export function meterValue(csl: string, context: string): any {
+    const values: any[] = []
+    const list = csl ? csl.split(",") : ["Energy.Active.Import.Register"]
+    for (const m of list) {
+        const sv = sampledValue(m, context)
+        if (sv) values.push(sv)
+    }
+    return { timestamp: nowIso(), sampledValue: values }
+}
+
+async function meterService() {
+    const intervalS = configInt("MeterValueSampleInterval")
+    const wanted = triggered.indexOf("MeterValues") >= 0
+    if (!wanted && (!cp.txActive || intervalS <= 0)) return
+    const now = ds.millis()
+    if (!wanted && now < nextSampleMs) return
+    const p: any = {
+        connectorId: 1,
+        meterValue: [meterValue(configGet("MeterValuesSampledData"), wanted ? "Trigger" : "Sample.Periodic")],
+    }
+    if (cp.txActive) p.transactionId = cp.transactionId
+    if (!wanted) nextSampleMs = now + intervalS * 1000
+    await rpcCall("MeterValues", p)
+}
+
+// ---- authorisation and transactions ----
+
+/** A card entered the reader's field (from the control loop). */
+export function coreOnCard(uid: Buffer) {
+    const tag = uid.toString("hex").toUpperCase().slice(0, 20)
+    const now = ds.millis()
+    // one swipe = one event: the same card is ignored during the cooldown
+    if (tag === cp.lastCard && now - cp.lastCardMs < CARD_COOLDOWN_MS) {
+        cp.lastCardMs = now
+        return
+    }
+    cp.lastCard = tag
+    cp.lastCardMs = now
+    pendingCard = tag
+}
+
+/** End the transaction now (meter and time taken now); StopTransaction follows. */
+function endTransaction(reason: string) {
+    pendingStop = {
+        transactionId: cp.transactionId,
+        idTag: cp.txIdTag,
+        meterStop: meter.energyWh(),
+        timestamp: nowIso(),
+        reason,
+    }
+    cp.txActive = false
+    cp.finishing = true
+}
+
+async function cardService() {
+    const tag = pendingCard
+    if (!tag) return
+    pendingCard = ""
+    if (cp.txActive) {
+        // the card that started the transaction stops it
+        if (tag === cp.txIdTag) endTransaction("Local")
+        return
+    }
+    if (!cp.available || ctl.faults()) return
+    const r = await rpcCall("Authorize", { idTag: tag })
+    const status = r.idTagInfo.status
+    cp.lastAuthResult = status
+    if (status === "Accepted") {
+        cp.authIdTag = tag
+        cp.authUntilMs = ds.millis() + configInt("ConnectionTimeOut") * 1000
+    }
+}
+
+async function startService() {
+    if (cp.txActive || !cp.authIdTag) return
+    if (!plugged()) {
+        // no cable within ConnectionTimeOut: the authorisation lapses (TC_004_2)
+        if (ds.millis() > cp.authUntilMs) cp.authIdTag = ""
+        return
+    }
+    const startWh = meter.energyWh()
+    const r = await rpcCall("StartTransaction", {
+        connectorId: 1,
+        idTag: cp.authIdTag,
+        meterStart: startWh,
+        timestamp: nowIso(),
+    })
+    cp.txActive = true
+    cp.transactionId = r.transactionId
+    cp.txIdTag = cp.authIdTag
+    cp.txStartWh = startWh
+    cp.authIdTag = ""
+    cp.finishing = false
+    nextSampleMs = ds.millis() + configInt("MeterValueSampleInterval") * 1000
+    if (r.idTagInfo.status !== "Accepted") endTransaction("DeAuthorized")
+}
+
+async function stopService() {
+    if (!pendingStop) return
+    await rpcCall("StopTransaction", pendingStop)
+    pendingStop = undefined
+}
+
+/** Session decisions that need no network; then what the pilot/contactor machine may do. */
+export function coreApplyPermission() {
+    // EV unplugged: the transaction ends at once (StopTransactionOnEVSideDisconnect)
+    if (cp.txActive && ctl.state === CpState.A) endTransaction("EVDisconnected")
+    if (cp.finishing && ctl.state === CpState.A) cp.finishing = false
+    const allowed = (cp.txActive || cp.authIdTag !== "") && cp.available
+    ctl.permit = allowed
+    ctl.offerA = allowed ? hw.ratedCurrentA : 0
+    ctl.available = cp.available
+}
+
+/**
+ * One pass of the charge point's own messages, in priority order. Called by the outbox
+ * loop; any failed CALL ends the pass (the next pass retries).
+ */
+export async function coreService() {
+    coreApplyPermission()
+    if (!link.connected) return
+    try {
+        if (!(await bootService())) return
+        // StopTransaction of an ended transaction goes first: billing before status
+        await stopService()
+        await statusService()
+        await cardService()
+        await startService()
+        coreApplyPermission()
+        await meterService()
+        await statusService()
+        await heartbeatService()
+        if (triggered.indexOf("StatusNotification") >= 0) cp.statusSent = cp.status0Sent = ""
+        triggered = ""
+    } catch (e) {
+        if (!(e instanceof CallError)) console.log("coreService: " + e)
+    }
+    coreApplyPermission()
+}
+
+// ---- requests from the central system ----
+
+function getConfiguration(p: any) {
+    const all = configNames()
+    const keys: string[] = p.key && p.key.length ? p.key : all
+    const max = configInt("GetConfigurationMaxKeys")
+    if (p.key && keys.length > max)
+        throw new CallError("OccurenceConstraintViolation", "at most " + max + " keys per request")
+    const known: any[] = []
+    const unknown: string[] = []
+    for (const k of keys) {
+        const access = configAccess(k)
+        // write-only keys (AuthorizationKey) are never reported
+        if (!access || access === "W") {
+            if (p.key && p.key.length) unknown.push(k)
+            continue
+        }
+        known.push({ key: k, readonly: access === "R", value: configGet(k) })
+    }
+    const r: any = { configurationKey: known }
+    if (unknown.length) r.unknownKey = unknown
+    return r
+}
+
+/** Handle a Core request; undefined when the action is not one of ours. */
+export async function coreHandleCall(action: string, p: any): Promise<any> {
+    switch (action) {
+        case "GetConfiguration":
+            return getConfiguration(p)
+        case "ChangeConfiguration":
+            return { status: await configChange(p.key, p.value) }
+        case "TriggerMessage": {
+            const m = p.requestedMessage
+            if (p.connectorId !== undefined && (p.connectorId < 0 || p.connectorId > 1)) return { status: "Rejected" }
+            if (m === "BootNotification" || m === "Heartbeat" || m === "StatusNotification" || m === "MeterValues") {
+                // the triggered message follows the answer (OCPP 1.6 §5.17)
+                rpcAfterReply(() => {
+                    if (m === "BootNotification") {
+                        cp.registration = ""
+                        nextBootMs = 0
+                    } else triggered += m + ","
+                })
+                return { status: "Accepted" }
+            }
+            return { status: "NotImplemented" }
+        }
+    }
+    return undefined
+}
+
+export function coreHasWallClock() {
+    return wallClockKnown()
+}

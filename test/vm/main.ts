@@ -1,0 +1,2 @@
+// VM unit tests: `devs run test/vm/main.ts --test --test-self-exit`
+import "./util.test"

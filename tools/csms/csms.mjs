@@ -1,0 +1,167 @@
+// An embedded OCPP 1.6-J central system on ocpp-rpc in strict mode: every message in
+// both directions is validated against the official OCPP 1.6 JSON schemas. Accepts any
+// charge point (or checks HTTP Basic passwords when given), logs every message and
+// answers the charge point's requests with configurable, realistic behaviour.
+import { EventEmitter } from "node:events"
+import { createRequire } from "node:module"
+
+const require = createRequire(import.meta.url)
+const { RPCServer, createRPCError } = require("ocpp-rpc")
+
+export class CentralSystem extends EventEmitter {
+    /**
+     * @param {object} [o]
+     * @param {string} [o.bootStatus] Accepted | Pending | Rejected
+     * @param {number} [o.heartbeatInterval] interval returned by BootNotification, s
+     * @param {Record<string,string>|null} [o.passwords] identity → password; null accepts all
+     * @param {(idTag: string) => object} [o.authorize] idTagInfo for an idTag
+     * @param {boolean} [o.quiet] no console log
+     */
+    constructor(o = {}) {
+        super()
+        this.o = { bootStatus: "Accepted", heartbeatInterval: 300, passwords: null, ...o }
+        this.log = [] // every message: {seq, time, identity, dir, type, id, action, payload}
+        this.errors = [] // schema violations and bad messages, either direction
+        this.clients = new Map()
+        this.nextTxId = 1
+        this.transactions = new Map()
+        this.seq = 0
+        this.connects = 0
+        this.authFailures = 0
+    }
+
+    async listen(port = 0, host = "127.0.0.1") {
+        this.server = new RPCServer({
+            protocols: ["ocpp1.6"],
+            strictMode: true,
+            // keep-alive pings from the server side too (the firmware answers with pongs)
+            pingIntervalMs: this.o.pingIntervalMs ?? 30000,
+            callTimeoutMs: 15000,
+        })
+        this.server.auth((accept, reject, handshake) => {
+            const pw = this.o.passwords
+            if (pw) {
+                const expected = pw[handshake.identity]
+                const given = handshake.password ? handshake.password.toString("utf8") : undefined
+                if (expected === undefined || given !== expected) {
+                    this.authFailures++
+                    this.emit("authFailure", handshake.identity)
+                    return reject(401)
+                }
+            }
+            accept({ identity: handshake.identity })
+        })
+        this.server.on("client", client => this.onClient(client))
+        this.http = await this.server.listen(port, host)
+        this.port = this.http.address().port
+        this.url = `ws://${host}:${this.port}/ocpp`
+        return this
+    }
+
+    async close() {
+        await this.server?.close({ code: 1001, awaitPending: false, force: true })
+    }
+
+    record(identity, dir, text) {
+        let frame
+        try {
+            frame = JSON.parse(text)
+        } catch {
+            frame = null
+        }
+        const entry = {
+            seq: ++this.seq,
+            time: new Date().toISOString(),
+            identity,
+            dir, // "in" = from the charge point, "out" = to the charge point
+            type: Array.isArray(frame) ? frame[0] : null,
+            id: Array.isArray(frame) ? frame[1] : null,
+            action: Array.isArray(frame) && frame[0] === 2 ? frame[2] : null,
+            payload: Array.isArray(frame) ? (frame[0] === 2 ? frame[3] : frame[0] === 3 ? frame[2] : frame.slice(2)) : text,
+        }
+        if (entry.type !== 2 && entry.id) {
+            const call = [...this.log].reverse().find(e => e.type === 2 && e.id === entry.id && e.dir !== dir)
+            if (call) entry.action = call.action
+        }
+        this.log.push(entry)
+        if (this.log.length > 5000) this.log.splice(0, 2500)
+        if (!this.o.quiet) console.log(`[csms] ${dir === "in" ? "<-" : "->"} ${identity} ${text.length > 400 ? text.slice(0, 400) + "..." : text}`)
+        this.emit("message", entry)
+    }
+
+    onClient(client) {
+        const id = client.identity
+        this.connects++
+        this.clients.set(id, client)
+        client.on("message", ({ message, outbound }) => this.record(id, outbound ? "out" : "in", message.toString()))
+        client.on("badMessage", ({ buffer, error }) => {
+            this.errors.push({ identity: id, kind: "badMessage", message: error.message, text: buffer.toString() })
+            this.emit("error", this.errors[this.errors.length - 1])
+        })
+        client.on("strictValidationFailure", e => {
+            this.errors.push({ identity: id, kind: "schema", outbound: e.outbound, method: e.method, message: e.error.message })
+            this.emit("error", this.errors[this.errors.length - 1])
+        })
+        client.on("close", () => {
+            if (this.clients.get(id) === client) this.clients.delete(id)
+            this.emit("disconnect", id)
+        })
+        const now = () => new Date().toISOString()
+        client.handle("BootNotification", () => ({
+            status: this.o.bootStatus,
+            currentTime: now(),
+            interval: this.o.bootStatus === "Accepted" ? this.o.heartbeatInterval : this.o.bootRetryInterval ?? 10,
+        }))
+        client.handle("Heartbeat", () => ({ currentTime: now() }))
+        client.handle("StatusNotification", () => ({}))
+        client.handle("Authorize", ({ params }) => ({ idTagInfo: this.idTagInfo(params.idTag) }))
+        client.handle("StartTransaction", ({ params }) => {
+            const transactionId = this.nextTxId++
+            this.transactions.set(transactionId, { identity: id, start: params, meterValues: [], stop: null })
+            return { transactionId, idTagInfo: this.idTagInfo(params.idTag) }
+        })
+        client.handle("StopTransaction", ({ params }) => {
+            const tx = this.transactions.get(params.transactionId)
+            if (tx) tx.stop = params
+            return params.idTag ? { idTagInfo: this.idTagInfo(params.idTag) } : {}
+        })
+        client.handle("MeterValues", ({ params }) => {
+            const tx = this.transactions.get(params.transactionId)
+            if (tx) tx.meterValues.push(params)
+            return {}
+        })
+        client.handle("DataTransfer", () => ({ status: "UnknownVendorId" }))
+        client.handle("DiagnosticsStatusNotification", () => ({}))
+        client.handle("FirmwareStatusNotification", () => ({}))
+        client.handle("SecurityEventNotification", () => ({}))
+        client.handle("LogStatusNotification", () => ({}))
+        client.handle("SignCertificate", () => ({ status: "Accepted" }))
+        client.handle(({ method }) => {
+            throw createRPCError("NotImplemented", `${method} is not handled by this central system`)
+        })
+        this.emit("connect", id)
+    }
+
+    idTagInfo(idTag) {
+        if (this.o.authorize) return this.o.authorize(idTag)
+        return { status: "Accepted" }
+    }
+
+    /** Send a request to a connected charge point; resolves with its answer. */
+    async call(identity, method, params = {}) {
+        const client = this.clients.get(identity)
+        if (!client) throw new Error(`${identity} is not connected`)
+        return await client.call(method, params)
+    }
+
+    /** Messages of the log, optionally filtered. */
+    messages({ action, dir, type, identity } = {}) {
+        return this.log.filter(
+            e =>
+                (action === undefined || e.action === action) &&
+                (dir === undefined || e.dir === dir) &&
+                (type === undefined || e.type === type) &&
+                (identity === undefined || e.identity === identity)
+        )
+    }
+}

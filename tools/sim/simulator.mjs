@@ -1,0 +1,354 @@
+// The simulator board: runs the firmware in the DeviceScript VM and serves its hardware
+// (relay, pilot PWM buzzer, Wallbox Sim Board service) on a Jacdac bus from models.
+//
+// The VM runs in a child process (`devs run --tcp`, its Jacdac link redirected to our
+// bus port by vm-port.cjs), with its flash file in the flash directory. Killing the
+// child is a power cut: the models keep the physical state (EV, meter energy) and the
+// board's volatile state (S0 counter, relay, pilot tone) is reset.
+import net from "node:net"
+import fs from "node:fs"
+import os from "node:os"
+import path from "node:path"
+import crypto from "node:crypto"
+import { spawn } from "node:child_process"
+import { createRequire } from "node:module"
+import { EventEmitter } from "node:events"
+import { fileURLToPath } from "node:url"
+import { buildTarget, CLI, ROOT } from "../build.mjs"
+import { PilotOutput, EvModel, ContactorModel, MeterModel, CardReaderModel, pilotLetter, currentForDutyPermille } from "./models.mjs"
+
+const require = createRequire(import.meta.url)
+const jd = require("jacdac-ts")
+const PRELOAD = path.join(path.dirname(fileURLToPath(import.meta.url)), "vm-port.cjs")
+
+/** Custom service of services/wallboxsim.md (codes as in the spec). */
+export const SRV_WALLBOX_SIM = 0x1d6b6f1a
+const REG = {
+    display: 0x80,
+    pilotHigh: 0x180,
+    pilotLow: 0x181,
+    s0Pulses: 0x182,
+    contactorFeedback: 0x183,
+    cardUid: 0x184,
+    faultBits: 0x185,
+    meterCurrent: 0x186,
+    meterVoltage: 0x187,
+    csmsUrl: 0x188,
+    chargePointId: 0x189,
+    authorizationKey: 0x18a,
+}
+const MODEL_TICK_MS = 5
+
+let specsLoaded = false
+function loadSpecs() {
+    if (specsLoaded) return
+    const file = path.join(ROOT, ".devicescript/services.json")
+    jd.loadServiceSpecifications(JSON.parse(fs.readFileSync(file, "utf8")))
+    specsLoaded = true
+}
+
+/** Device id of the VM (stable per charge point id, so its serial number is too). */
+function deviceIdFor(cpId) {
+    return crypto.createHash("sha256").update(cpId).digest("hex").slice(0, 16)
+}
+
+export class Simulator extends EventEmitter {
+    /**
+     * @param {object} o
+     * @param {string} o.csms central system URL, ws:// or wss:// (without the id)
+     * @param {string} o.id charge point id
+     * @param {string} [o.key] AuthorizationKey (HTTP Basic password)
+     * @param {string} [o.flash] directory that keeps the simulated flash across runs
+     * @param {number} [o.impPerKwh] S0 meter constant
+     * @param {object} [o.env] extra environment for the VM process (NODE_EXTRA_CA_CERTS...)
+     * @param {(line: string) => void} [o.log] receives the VM's log lines
+     */
+    constructor(o) {
+        super()
+        this.o = o
+        this.ev = new EvModel()
+        this.contactor = new ContactorModel()
+        this.meter = new MeterModel(o.impPerKwh ?? 1000)
+        this.reader = new CardReaderModel()
+        this.pilot = new PilotOutput()
+        this.faultBits = 0
+        this.mainsOn = true
+        this.firmware = {} // last status line the firmware displayed
+        this.vmLog = []
+        this.powerCuts = 0
+        this.contactorEvents = [] // [ms, closed] for latency figures
+        this.t0 = performance.now()
+    }
+
+    now() {
+        return performance.now() - this.t0
+    }
+
+    async start() {
+        const image = await buildTarget("sim", { log: m => this.emit("log", m) })
+        this.image = image
+        loadSpecs()
+        this.flashDir = this.o.flash ? path.resolve(this.o.flash) : fs.mkdtempSync(path.join(os.tmpdir(), "wallbox-flash-"))
+        this.tempFlash = !this.o.flash
+        fs.mkdirSync(this.flashDir, { recursive: true })
+        this.startBus()
+        await new Promise(resolve => this.server.listen(0, "127.0.0.1", resolve))
+        this.busPort = this.server.address().port
+        this.timer = setInterval(() => this.tick(), MODEL_TICK_MS)
+        this.lastTick = this.now()
+        this.spawnVm()
+    }
+
+    /** The Jacdac bus with the board's services, bridged to the VM over TCP. */
+    startBus() {
+        this.bus = new jd.JDBus([], { client: false, disableRoleManager: true, proxy: true })
+        this.bridge = jd.createProxyBridge(data => this.sendToVm(data))
+        this.bridge.bus = this.bus
+
+        const relay = new jd.JDServiceServer(jd.SRV_RELAY)
+        this.relayActive = relay.addRegister(jd.RelayReg.Active, [false])
+        this.relayActive.on(jd.CHANGE, () => this.contactor.setCoil(this.now(), !!this.relayActive.values()[0]))
+
+        const buzzer = new jd.JDServiceServer(jd.SRV_BUZZER)
+        this.buzzerVolume = buzzer.addRegister(jd.BuzzerReg.Volume, [0x80 / 256])
+        this.buzzerVolume.on(jd.CHANGE, () => {
+            this.pilot.volume = this.buzzerVolume.data[0]
+        })
+        buzzer.addCommand(jd.BuzzerCmd.PlayTone, pkt => {
+            const [period, duty, duration] = pkt.jdunpack("u16 u16 u16")
+            this.pilot.playTone(this.now(), period, duty, duration)
+        })
+
+        const board = new jd.JDServiceServer(SRV_WALLBOX_SIM)
+        this.regs = {}
+        const add = (name, value) => (this.regs[name] = board.addRegister(REG[name], [value]))
+        add("pilotHigh", -12000)
+        add("pilotLow", -12000)
+        add("s0Pulses", 0)
+        add("contactorFeedback", false)
+        add("cardUid", new Uint8Array(0))
+        add("faultBits", 0)
+        add("meterCurrent", 0)
+        add("meterVoltage", 0)
+        add("csmsUrl", this.o.csms || "")
+        add("chargePointId", this.o.id || "")
+        add("authorizationKey", this.o.key || "")
+        const display = add("display", "")
+        display.on(jd.CHANGE, () => {
+            try {
+                this.firmware = JSON.parse(display.values()[0])
+                this.emit("status", this.firmware)
+            } catch {}
+        })
+        this.device = new jd.JDServerServiceProvider("wallbox-sim", [relay, buzzer, board])
+        this.bus.addServiceProvider(this.device)
+        this.bus.start()
+
+        this.server = net.createServer(sock => this.acceptVm(sock))
+    }
+
+    acceptVm(sock) {
+        if (this.vmSock) this.vmSock.destroy()
+        this.vmSock = sock
+        sock.setNoDelay(true)
+        let acc = Buffer.alloc(0)
+        sock.on("data", d => {
+            acc = acc.length ? Buffer.concat([acc, d]) : d
+            // frames: 1-byte length, or 255 + 16-bit little-endian length
+            for (;;) {
+                if (acc.length < 1) break
+                let len = acc[0]
+                let off = 1
+                if (len === 255) {
+                    if (acc.length < 3) break
+                    len = acc[1] | (acc[2] << 8)
+                    off = 3
+                }
+                if (acc.length < off + len) break
+                this.bridge.receiveFrameOrPacket(new Uint8Array(acc.subarray(off, off + len)), "vm")
+                acc = acc.subarray(off + len)
+            }
+        })
+        sock.on("error", () => {})
+        sock.on("close", () => {
+            if (this.vmSock === sock) this.vmSock = null
+        })
+    }
+
+    sendToVm(data) {
+        if (!this.vmSock) return
+        const hdr = data.length >= 255 ? Buffer.from([255, data.length & 255, data.length >> 8]) : Buffer.from([data.length])
+        this.vmSock.write(Buffer.concat([hdr, Buffer.from(data)]))
+    }
+
+    spawnVm() {
+        const args = ["-r", PRELOAD, CLI, "--no-colors", "run", "--tcp", "--device-id", deviceIdFor(this.o.id || "sim"), this.image.dbg]
+        const child = spawn(process.execPath, args, {
+            cwd: this.flashDir,
+            env: { ...process.env, ...this.o.env, SIM_BUS_PORT: String(this.busPort), NO_UPDATE_NOTIFIER: "1" },
+            stdio: ["ignore", "pipe", "pipe"],
+        })
+        this.vm = child
+        const onLine = line => {
+            if (!line) return
+            const text = line.replace(/^WASM> /, "")
+            this.vmLog.push(`${new Date().toISOString()} ${text}`)
+            if (this.vmLog.length > 2000) this.vmLog.splice(0, 1000)
+            if (this.o.log) this.o.log(text)
+            this.emit("vmlog", text)
+        }
+        let buf = ""
+        const feed = d => {
+            buf += d
+            let nl
+            while ((nl = buf.indexOf("\n")) >= 0) {
+                onLine(buf.slice(0, nl).trimEnd())
+                buf = buf.slice(nl + 1)
+            }
+        }
+        child.stdout.on("data", feed)
+        child.stderr.on("data", feed)
+        child.on("exit", (code, signal) => {
+            if (this.vm === child) {
+                this.vm = null
+                this.emit("vmexit", { code, signal })
+            }
+        })
+    }
+
+    /** Cut the power: kill the VM (flash stays as it is on disk), reset the board. */
+    async powerCut() {
+        this.powerCuts++
+        await this.killVm()
+        this.contactor.setCoil(this.now(), false)
+        this.relayActive.setValues([false], true)
+        this.pilot.powerCut()
+        this.meter.powerCut()
+        this.reader.uid = null
+        this.firmware = {}
+    }
+
+    /** Power back on: the firmware boots from its flash. */
+    powerOn() {
+        if (!this.vm) this.spawnVm()
+    }
+
+    killVm() {
+        const child = this.vm
+        if (!child) return Promise.resolve()
+        this.vm = null
+        return new Promise(resolve => {
+            child.once("exit", resolve)
+            child.kill("SIGKILL")
+        })
+    }
+
+    async stop() {
+        clearInterval(this.timer)
+        await this.killVm()
+        if (this.vmSock) this.vmSock.destroy()
+        await new Promise(resolve => this.server.close(resolve))
+        this.bus.stop?.()
+        if (this.tempFlash) fs.rmSync(this.flashDir, { recursive: true, force: true })
+    }
+
+    /** Publish a register value to the firmware when it changed (a pushed report). */
+    publish(name, value) {
+        const reg = this.regs[name]
+        const old = reg.values()[0]
+        const same = value instanceof Uint8Array ? Buffer.from(old).equals(Buffer.from(value)) : old === value
+        if (same) return
+        reg.setValues([value])
+        reg.sendGetAsync()
+    }
+
+    tick() {
+        const now = this.now()
+        const dt = now - this.lastTick
+        this.lastTick = now
+        const powered = !!this.vm
+        const out = powered ? this.pilot.level(now) : { kind: "-12V", duty: 0 }
+        this.ev.step(dt, out, this.contactor.closed)
+        this.meter.step(dt, this.contactor.closed ? this.ev.drawA : 0, this.ev.phases, this.mainsOn)
+        const v = this.ev.pilotVoltages(out)
+        this.publish("pilotHigh", v.high)
+        this.publish("pilotLow", v.low)
+        this.publish("s0Pulses", this.meter.boardPulses())
+        this.publish("contactorFeedback", this.contactor.closed)
+        this.publish("cardUid", this.reader.current(now) ?? new Uint8Array(0))
+        this.publish("faultBits", this.faultBits)
+        this.publish("meterCurrent", Math.round(this.meter.currentA * 1000))
+        this.publish("meterVoltage", this.mainsOn ? Math.round(this.meter.voltageV * 1000) : 0)
+        if (this.contactor.closed !== this.lastContactor) {
+            this.lastContactor = this.contactor.closed
+            this.contactorEvents.push([now, this.contactor.closed])
+            if (this.contactorEvents.length > 200) this.contactorEvents.shift()
+            this.emit("contactor", this.contactor.closed)
+        }
+    }
+
+    /** The control API's view: physical state from the models, the rest from the firmware. */
+    state() {
+        const now = this.now()
+        const out = this.vm ? this.pilot.level(now) : { kind: "-12V", duty: 0 }
+        const v = this.ev.pilotVoltages(out)
+        const fw = this.firmware
+        return {
+            pilotState: pilotLetter(v.high, v.low, out.kind === "PWM"),
+            pilotHighMv: v.high,
+            pilotLowMv: v.low,
+            pwmDutyPercent: out.kind === "PWM" ? out.duty / 10 : out.kind === "+12V" ? 100 : 0,
+            offeredCurrentA: out.kind === "PWM" ? currentForDutyPermille(out.duty) : 0,
+            contactorClosed: this.contactor.closed,
+            contactorWelded: this.contactor.welded,
+            energyWh: fw.e ?? null,
+            meterEnergyWh: Math.floor(this.meter.energyWh),
+            powerW: Math.round(this.meter.powerW),
+            currentA: Math.round(this.meter.currentA * 10) / 10,
+            connectorStatus: fw.s || null,
+            transactionId: fw.tx ?? null,
+            idTag: fw.tag || null,
+            ocppConnected: fw.on === 1,
+            registration: fw.r || null,
+            firmwareFaults: fw.f ?? 0,
+            lastAuthorization: fw.au || null,
+            firmwarePilotState: fw.cp || null,
+            faultBits: this.faultBits,
+            ev: {
+                plugged: this.ev.plugged,
+                state: this.ev.state(),
+                maxCurrentA: this.ev.maxCurrentA,
+                drawA: Math.round(this.ev.drawA * 10) / 10,
+                ventilation: this.ev.ventilation,
+            },
+            powered: !!this.vm,
+            powerCuts: this.powerCuts,
+        }
+    }
+
+    // ---- actions of the control API ----
+    plug() {
+        this.ev.plugged = true
+    }
+    unplug() {
+        this.ev.plugged = false
+        this.ev.wantsCharge = false
+    }
+    charge(maxCurrentA) {
+        this.ev.plugged = true
+        this.ev.wantsCharge = true
+        if (maxCurrentA > 0) this.ev.maxCurrentA = maxCurrentA
+    }
+    pause() {
+        this.ev.wantsCharge = false
+    }
+    swipe(uid) {
+        this.reader.present(this.now(), uid)
+    }
+    setFault(bits) {
+        this.faultBits |= bits
+    }
+    clearFault(bits) {
+        this.faultBits = bits === undefined ? 0 : this.faultBits & ~bits
+    }
+}
