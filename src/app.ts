@@ -125,7 +125,7 @@ async function outboxLoop() {
         await hw.sampleMeter()
         await coreService()
         if (meter.needsPersist()) await persistEnergy()
-        await hw.showStatus(statusLine())
+        await hw.showStatus(link.connected ? cp.status : "Offline", statusLine())
     }
 }
 

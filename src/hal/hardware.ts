@@ -60,6 +60,10 @@ export interface Hardware {
     /** Installer provisioning, or undefined while the device is not provisioned. */
     provisioning(): Promise<Provisioning>
 
-    /** Show the charge point state to the user (LED, display). Must not block long. */
-    showStatus(text: string): Promise<void>
+    /**
+     * Show the charge point state to the user (LED, display); called every outbox pass.
+     * @param status OCPP connector status, or "Offline" without a central system
+     * @param line compact JSON with the details (docs/simulator.md, "display")
+     */
+    showStatus(status: string, line: string): Promise<void>
 }

@@ -73,9 +73,9 @@ export class SimBoard implements Hardware {
         }
     }
 
-    async showStatus(text: string) {
-        if (text === this.lastStatus) return
-        this.lastStatus = text
-        await this.board.display.write(text)
+    async showStatus(status: string, line: string) {
+        if (line === this.lastStatus) return
+        this.lastStatus = line
+        await this.board.display.write(line)
     }
 }

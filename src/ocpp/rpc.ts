@@ -123,7 +123,7 @@ export async function rpcCall(action: string, payload: any, timeoutMs = CALL_TIM
 }
 
 /** A CALL id found by scanning a frame that did not parse: `[2,"<id>"`. */
-function callIdFromText(text: string): string {
+export function callIdFromText(text: string): string {
     let i = 0
     while (text.charCodeAt(i) <= 32) i++
     if (text[i] !== "[") return undefined

@@ -185,30 +185,34 @@ export function parseWsUrl(url: string): WsUrl {
 // ---- framing ----
 
 /**
+ * Frame header (FIN, opcode, mask bit, length, masking key) for a client frame of
+ * `len` payload bytes. The runtime allocates at most 57 344 bytes at once, so the
+ * 64-bit length form is never needed.
+ */
+function frameHeader(opcode: number, len: number, maskKey: Buffer) {
+    const ext = len < 126 ? 0 : 2
+    const hdr = Buffer.alloc(6 + ext)
+    hdr[0] = 0x80 | opcode
+    hdr[1] = 0x80 | (ext ? 126 : len)
+    if (ext) {
+        hdr[2] = len >> 8
+        hdr[3] = len & 255
+    }
+    hdr.blitAt(2 + ext, maskKey, 0, 4)
+    return hdr
+}
+
+/**
  * Build one client frame. The payload is XOR-masked with `maskKey` (4 bytes),
  * as RFC 6455 §5.3 requires of every client-to-server frame.
  */
 export function encodeFrame(opcode: number, payload: Buffer, maskKey: Buffer) {
     const n = payload.length
-    const extra = n < 126 ? 0 : n < 65536 ? 2 : 8
-    const hdr = 2 + extra + 4
-    const frame = Buffer.alloc(hdr + n)
-    frame[0] = 0x80 | opcode
-    if (extra === 0) frame[1] = 0x80 | n
-    else if (extra === 2) {
-        frame[1] = 0x80 | 126
-        frame[2] = n >> 8
-        frame[3] = n & 255
-    } else {
-        frame[1] = 0x80 | 127
-        frame[6] = (n >>> 24) & 255
-        frame[7] = (n >> 16) & 255
-        frame[8] = (n >> 8) & 255
-        frame[9] = n & 255
-    }
-    frame.blitAt(hdr - 4, maskKey, 0, 4)
-    frame.blitAt(hdr, payload, 0, n)
-    maskInPlace(frame, hdr, n, maskKey.getAt(0, "i32"))
+    const hdr = frameHeader(opcode, n, maskKey)
+    const frame = Buffer.alloc(hdr.length + n)
+    frame.blitAt(0, hdr, 0, hdr.length)
+    frame.blitAt(hdr.length, payload, 0, n)
+    maskInPlace(frame, hdr.length, n, maskKey.getAt(0, "i32"))
     return frame
 }
 
@@ -351,22 +355,7 @@ async function sendFrame(opcode: number, payload: Buffer) {
             return
         }
         // header first, then masked pieces of a multiple of 4 bytes (mask phase stays aligned)
-        const full = encodeFrame(opcode, Buffer.alloc(0), mask)
-        const hdr = Buffer.alloc(n < 65536 ? 8 : 14)
-        hdr[0] = full[0]
-        if (n < 65536) {
-            hdr[1] = 0x80 | 126
-            hdr[2] = n >> 8
-            hdr[3] = n & 255
-        } else {
-            hdr[1] = 0x80 | 127
-            hdr[6] = (n >>> 24) & 255
-            hdr[7] = (n >> 16) & 255
-            hdr[8] = (n >> 8) & 255
-            hdr[9] = n & 255
-        }
-        hdr.blitAt(hdr.length - 4, mask, 0, 4)
-        await rawWrite(hdr)
+        await rawWrite(frameHeader(opcode, n, mask))
         const word = mask.getAt(0, "i32")
         for (let off = 0; off < n; off += WRITE_PIECE_BYTES) {
             const piece = payload.slice(off, off + WRITE_PIECE_BYTES)

@@ -48,6 +48,17 @@ async function rawGet(key: string): Promise<Buffer> {
     return pkt.decode()[1] as Buffer
 }
 
+/** Read a plain JSON setting (as written by `devs deploy` from .env files); undefined if absent. */
+export async function storeReadJson(key: string): Promise<any> {
+    const b = await rawGet(key)
+    if (!b || !b.length) return undefined
+    try {
+        return JSON.parse(b.toString("utf-8"))
+    } catch {
+        return undefined
+    }
+}
+
 /**
  * Read a record.
  * @returns its payload, or undefined when missing or corrupt

@@ -1,2 +1,4 @@
 // VM unit tests: `devs run test/vm/main.ts --test --test-self-exit`
 import "./util.test"
+import "./ocpp.test"
+import "./evse.test"

@@ -1,10 +1,12 @@
 import * as ds from "@devicescript/core"
-import { describe, test, expect } from "@devicescript/test"
+import { describe, test, expect, beforeEach } from "@devicescript/test"
+import { yieldSlice } from "./harness"
 import { parseIso8601, formatIso8601, daysFromCivil } from "../../src/util/iso8601"
 import { base64Encode, hexDecode } from "../../src/util/encoding"
 import { sha1 } from "../../src/util/sha1"
 
 describe("iso8601", () => {
+    beforeEach(yieldSlice)
     test("days from civil", () => {
         expect(daysFromCivil(1970, 1, 1)).toBe(0)
         expect(daysFromCivil(2000, 3, 1)).toBe(11017)
@@ -44,6 +46,7 @@ describe("iso8601", () => {
 })
 
 describe("encoding", () => {
+    beforeEach(yieldSlice)
     test("base64", () => {
         expect(base64Encode(Buffer.from(""))).toBe("")
         expect(base64Encode(Buffer.from("f"))).toBe("Zg==")
@@ -59,6 +62,7 @@ describe("encoding", () => {
 })
 
 describe("sha1", () => {
+    beforeEach(yieldSlice)
     test("known vectors", () => {
         expect(sha1(Buffer.from("abc")).toString("hex")).toBe("a9993e364706816aba3e25717850c26c9cd0d89d")
         expect(sha1(Buffer.from("")).toString("hex")).toBe("da39a3ee5e6b4b0d3255bfef95601890afd80709")

@@ -4,6 +4,7 @@
 // answers the charge point's requests with configurable, realistic behaviour.
 import { EventEmitter } from "node:events"
 import { createRequire } from "node:module"
+import https from "node:https"
 
 const require = createRequire(import.meta.url)
 const { RPCServer, createRPCError } = require("ocpp-rpc")
@@ -30,7 +31,13 @@ export class CentralSystem extends EventEmitter {
         this.authFailures = 0
     }
 
-    async listen(port = 0, host = "127.0.0.1") {
+    /**
+     * Listen for charge points.
+     * @param {number} [port] 0 lets the OS choose
+     * @param {string} [host]
+     * @param {{cert: string, key: string, hostname?: string}} [tls] serve wss:// with this certificate
+     */
+    async listen(port = 0, host = "127.0.0.1", tls) {
         this.server = new RPCServer({
             protocols: ["ocpp1.6"],
             strictMode: true,
@@ -52,14 +59,25 @@ export class CentralSystem extends EventEmitter {
             accept({ identity: handshake.identity })
         })
         this.server.on("client", client => this.onClient(client))
-        this.http = await this.server.listen(port, host)
+        if (tls) {
+            this.http = https.createServer({ cert: tls.cert, key: tls.key }, (req, res) => {
+                res.statusCode = 404
+                res.end()
+            })
+            this.http.on("upgrade", this.server.handleUpgrade)
+            await new Promise((resolve, reject) => {
+                this.http.once("error", reject)
+                this.http.listen(port, host, resolve)
+            })
+        } else this.http = await this.server.listen(port, host)
         this.port = this.http.address().port
-        this.url = `ws://${host}:${this.port}/ocpp`
+        this.url = `${tls ? "wss" : "ws"}://${tls?.hostname ?? host}:${this.port}/ocpp`
         return this
     }
 
     async close() {
         await this.server?.close({ code: 1001, awaitPending: false, force: true })
+        if (this.http?.listening) await new Promise(r => this.http.close(r))
     }
 
     record(identity, dir, text) {
@@ -96,11 +114,11 @@ export class CentralSystem extends EventEmitter {
         client.on("message", ({ message, outbound }) => this.record(id, outbound ? "out" : "in", message.toString()))
         client.on("badMessage", ({ buffer, error }) => {
             this.errors.push({ identity: id, kind: "badMessage", message: error.message, text: buffer.toString() })
-            this.emit("error", this.errors[this.errors.length - 1])
+            this.emit("protocolError", this.errors[this.errors.length - 1])
         })
         client.on("strictValidationFailure", e => {
             this.errors.push({ identity: id, kind: "schema", outbound: e.outbound, method: e.method, message: e.error.message })
-            this.emit("error", this.errors[this.errors.length - 1])
+            this.emit("protocolError", this.errors[this.errors.length - 1])
         })
         client.on("close", () => {
             if (this.clients.get(id) === client) this.clients.delete(id)

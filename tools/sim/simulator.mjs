@@ -2,7 +2,7 @@
 // (relay, pilot PWM buzzer, Wallbox Sim Board service) on a Jacdac bus from models.
 //
 // The VM runs in a child process (`devs run --tcp`, its Jacdac link redirected to our
-// bus port by vm-port.cjs), with its flash file in the flash directory. Killing the
+// bus port by vm-preload.cjs), with its flash file in the flash directory. Killing the
 // child is a power cut: the models keep the physical state (EV, meter energy) and the
 // board's volatile state (S0 counter, relay, pilot tone) is reset.
 import net from "node:net"
@@ -19,7 +19,7 @@ import { PilotOutput, EvModel, ContactorModel, MeterModel, CardReaderModel, pilo
 
 const require = createRequire(import.meta.url)
 const jd = require("jacdac-ts")
-const PRELOAD = path.join(path.dirname(fileURLToPath(import.meta.url)), "vm-port.cjs")
+const PRELOAD = path.join(path.dirname(fileURLToPath(import.meta.url)), "vm-preload.cjs")
 
 /** Custom service of services/wallboxsim.md (codes as in the spec). */
 export const SRV_WALLBOX_SIM = 0x1d6b6f1a

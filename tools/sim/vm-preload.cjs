@@ -1,0 +1,80 @@
+// Preloaded into the DeviceScript CLI process that runs the simulated firmware (node -r).
+//
+// 1. `devs run --tcp` always dials its Jacdac proxy at 127.0.0.1:8082: send that first
+//    connection to the simulator runner's own bus port (SIM_BUS_PORT), so that several
+//    simulators can run side by side.
+// 2. Make the VM's one TCP/TLS socket behave like the ESP32's (devicescript-esp32
+//    main/sock.c), so the simulator cannot hide what would break on the device:
+//    - data arrives in chunks of at most 1024 bytes (its static receive buffer), one at
+//      a time, with the socket paused while chunks queue up — Node would otherwise hand
+//      the VM 64 KiB at once, more than it can allocate;
+//    - a TLS write of 4096 bytes or more asserts on the ESP32 (MBEDTLS_SSL_OUT_CONTENT_LEN):
+//      here it kills the connection with a message saying so.
+const net = require("net")
+const tls = require("tls")
+
+const CHUNK_BYTES = 1024
+const TLS_MAX_WRITE_BYTES = 4095
+const QUEUE_HIGH = 16
+
+let redirected = false
+const originalCreateConnection = net.createConnection
+net.createConnection = function (...args) {
+    if (!redirected && args[0] === 8082 && args[1] === "127.0.0.1" && process.env.SIM_BUS_PORT) {
+        redirected = true
+        args[0] = Number(process.env.SIM_BUS_PORT)
+        return originalCreateConnection.apply(this, args)
+    }
+    const sock = originalCreateConnection.apply(this, args)
+    if (typeof args[0] === "object") esp32Like(sock, false)
+    return sock
+}
+
+const originalTlsConnect = tls.connect
+tls.connect = function (...args) {
+    const sock = originalTlsConnect.apply(this, args)
+    esp32Like(sock, true)
+    return sock
+}
+
+function esp32Like(sock, isTls) {
+    const queue = [] // ["data", chunk] | ["close", hadError]
+    const handlers = { data: [], close: [] }
+    let timer = null
+    const pump = () => {
+        timer = null
+        const ev = queue.shift()
+        if (ev) for (const fn of handlers[ev[0]]) fn(ev[1])
+        if (queue.length) timer = setTimeout(pump, 1)
+        else if (sock.isPaused() && !sock.destroyed) sock.resume()
+    }
+    const enqueue = ev => {
+        queue.push(ev)
+        if (!timer) timer = setTimeout(pump, 0)
+    }
+    const originalOn = sock.on
+    sock.on = function (event, fn) {
+        if (event !== "data" && event !== "close") return originalOn.call(this, event, fn)
+        if (!handlers[event].length) {
+            originalOn.call(this, event, arg => {
+                if (event === "close") return enqueue(["close", arg])
+                for (let i = 0; i < arg.length; i += CHUNK_BYTES) enqueue(["data", arg.subarray(i, i + CHUNK_BYTES)])
+                if (queue.length > QUEUE_HIGH) sock.pause()
+            })
+        }
+        handlers[event].push(fn)
+        return this
+    }
+    if (isTls) {
+        const originalWrite = sock.write
+        sock.write = function (data, ...rest) {
+            const n = typeof data === "string" ? Buffer.byteLength(data) : data.length
+            if (n > TLS_MAX_WRITE_BYTES) {
+                console.error(`ESP32 would assert: TLS write of ${n} bytes (limit ${TLS_MAX_WRITE_BYTES})`)
+                sock.destroy(new Error(`TLS write of ${n} bytes`))
+                return false
+            }
+            return originalWrite.call(this, data, ...rest)
+        }
+    }
+}
