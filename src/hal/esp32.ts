@@ -75,7 +75,7 @@ export class Esp32Board implements Hardware {
         p.contactorFeedback.setMode(ds.GPIOMode.InputPullUp)
         p.pilotSense.setMode(ds.GPIOMode.AnalogIn)
         p.s0.setMode(ds.GPIOMode.InputPullUp)
-        p.rcdTrip.setMode(ds.GPIOMode.InputPullUp)
+        p.rcdTrip.setMode(ds.GPIOMode.Input)
         p.statusLed.setMode(ds.GPIOMode.OutputLow)
         p.rfidCs.setMode(ds.GPIOMode.OutputHigh)
         p.rfidReset.setMode(ds.GPIOMode.OutputHigh)

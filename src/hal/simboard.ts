@@ -22,10 +22,18 @@ export class SimBoard implements Hardware {
     private board = new ds.WallboxSimBoard()
     private pwm = new PilotPwm(new ds.Buzzer())
     private lastStatus: string
+    /** Heap held back to model a smaller device (see heap_reserve). */
+    private ballast: Buffer[] = []
 
     /** Wait until the runner serves the board (the firmware can do nothing before). */
     async bind() {
         while (!this.board.isBound || !this.relay.isBound) await ds.sleep(50)
+        let reserve = await this.board.heapReserve.read()
+        while (reserve > 0) {
+            const n = Math.min(reserve, 4096)
+            this.ballast.push(Buffer.alloc(n - 12))
+            reserve -= n
+        }
     }
 
     async setContactor(closed: boolean) {

@@ -36,6 +36,7 @@ const REG = {
     csmsUrl: 0x188,
     chargePointId: 0x189,
     authorizationKey: 0x18a,
+    heapReserve: 0x18b,
 }
 const MODEL_TICK_MS = 5
 
@@ -61,6 +62,7 @@ export class Simulator extends EventEmitter {
      * @param {string} [o.flash] directory that keeps the simulated flash across runs
      * @param {number} [o.impPerKwh] S0 meter constant
      * @param {object} [o.env] extra environment for the VM process (NODE_EXTRA_CA_CERTS...)
+     * @param {number} [o.heapReserve] bytes of heap the board holds back (heap probe)
      * @param {(line: string) => void} [o.log] receives the VM's log lines
      */
     constructor(o) {
@@ -133,6 +135,7 @@ export class Simulator extends EventEmitter {
         add("csmsUrl", this.o.csms || "")
         add("chargePointId", this.o.id || "")
         add("authorizationKey", this.o.key || "")
+        add("heapReserve", this.o.heapReserve || 0)
         const display = add("display", "")
         display.on(jd.CHANGE, () => {
             try {
@@ -186,7 +189,8 @@ export class Simulator extends EventEmitter {
         const child = spawn(process.execPath, args, {
             cwd: this.flashDir,
             env: { ...process.env, ...this.o.env, SIM_BUS_PORT: String(this.busPort), NO_UPDATE_NOTIFIER: "1" },
-            stdio: ["ignore", "pipe", "pipe"],
+            // stdin stays open: the VM kills itself when it closes (the runner died)
+            stdio: ["pipe", "pipe", "pipe"],
         })
         this.vm = child
         const onLine = line => {

@@ -78,3 +78,12 @@ function esp32Like(sock, isTls) {
         }
     }
 }
+
+// 3. The VM dies with the runner: a `kill -9` of the simulator is a power cut, so this
+//    process must not live on as an orphan with the OCPP link open. The runner holds our
+//    stdin; when it ends, the runner is gone.
+if (process.env.SIM_BUS_PORT) {
+    process.stdin.on("end", () => process.kill(process.pid, "SIGKILL"))
+    process.stdin.on("error", () => process.kill(process.pid, "SIGKILL"))
+    process.stdin.resume()
+}
