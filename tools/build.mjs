@@ -109,6 +109,9 @@ export async function buildTarget(name, { force = false, log = () => {} } = {}) 
         fs.copyFileSync(path.join(BIN, "bytecode-sizes.md"), out.sizes)
         fs.copyFileSync(path.join(BIN, "bytecode.devs"), out.devs)
         fs.writeFileSync(out.stamp, stamp)
+        const f = imageFigures(name)
+        // every build says what it costs (the budgets: tools/size.mjs)
+        log(`${name}: function code ${f.functionBytes} B, strings ${f.stringBytes} B, image ${f.totalBytes} B`)
         return out
     })
 }
@@ -128,7 +131,5 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     const names = which === "all" ? Object.keys(TARGETS) : [which]
     for (const n of names) {
         await buildTarget(n, { force: true, log: console.log })
-        const f = imageFigures(n)
-        console.log(`${n}: function code ${f.functionBytes} B, strings ${f.stringBytes} B, image ${f.totalBytes} B`)
     }
 }

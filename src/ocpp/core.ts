@@ -8,7 +8,7 @@ import * as ds from "@devicescript/core"
 import { rpcCall, rpcSetAcceptCalls, rpcAfterReply, CallError, rpcLastAnswerMs } from "./rpc"
 import { link } from "./link"
 import { wsSetPingInterval } from "./ws"
-import { nowIso, setWallClock, wallClockKnown } from "../util/clock"
+import { nowIso, setWallClock } from "../util/clock"
 import { parseIso8601 } from "../util/iso8601"
 import { configInt, configGet, configChange, configNames, configAccess } from "../store/config"
 import { IecController } from "../evse/iec"
@@ -428,8 +428,4 @@ export async function coreHandleCall(action: string, p: any): Promise<any> {
         }
     }
     return undefined
-}
-
-export function coreHasWallClock() {
-    return wallClockKnown()
 }

@@ -50,8 +50,6 @@ let pendingFrame: any[]
 const answered = ds.emitter<number>()
 /** ds.millis() of the last CALLRESULT the central system sent us. */
 export let rpcLastAnswerMs = 0
-/** Counters for diagnostics and the benchmark. */
-export const rpcStats = { badFrames: 0, callErrorsSent: 0, callsReceived: 0 }
 
 let afterReply: () => void
 
@@ -139,7 +137,6 @@ export function callIdFromText(text: string): string {
 }
 
 async function sendCallError(id: string, code: string, description: string) {
-    rpcStats.callErrorsSent++
     // ErrorDescription is free text; keep it short and ASCII-safe through toJson
     await wsSendText(toJson([MessageType.CallError, id, code, description.slice(0, 255), {}]))
 }
@@ -150,14 +147,12 @@ export async function rpcHandleMessage(text: string) {
         await handleFrame(text)
     } catch (e) {
         // only a send on a dropped link ends up here; the link layer reconnects
-        rpcStats.badFrames++
     }
 }
 
 async function handleFrame(text: string) {
     if (!text) return
     if (wsOversizeLength) {
-        rpcStats.badFrames++
         const id = callIdFromText(text)
         if (id !== undefined)
             await sendCallError(
@@ -174,7 +169,6 @@ async function handleFrame(text: string) {
         frame = undefined
     }
     if (!Array.isArray(frame)) {
-        rpcStats.badFrames++
         const id = callIdFromText(text)
         if (id !== undefined) await sendCallError(id, "FormationViolation", "message is not a JSON array")
         return
@@ -183,22 +177,19 @@ async function handleFrame(text: string) {
     const id = frame[1]
     if (typeof id !== "string" || id.length > 36) {
         // without a usable id there is nothing to correlate an answer with
-        rpcStats.badFrames++
         return
     }
     if (type === MessageType.CallResult || type === MessageType.CallError) {
         if (id === pendingId && !pendingFrame) {
             pendingFrame = frame
             answered.emit(0)
-        } else rpcStats.badFrames++
+        }
         return
     }
     if (type !== MessageType.Call) {
-        rpcStats.badFrames++
         if (typeof type === "number") await sendCallError(id, "FormationViolation", "unknown message type " + type)
         return
     }
-    rpcStats.callsReceived++
     if (!rpcAcceptCalls) return
     const action = frame[2]
     const payload = frame[3]
