@@ -11,6 +11,7 @@ import { Hardware } from "./hal/hardware"
 import { IecController } from "./evse/iec"
 import { cpStateName, pilotStateFromMillivolts, currentForDutyPermille } from "./evse/pilot"
 import { EnergyMeter } from "./evse/meter"
+import { S0Counter, pollS0 } from "./hal/s0"
 import { linkRun, link, LinkTarget } from "./ocpp/link"
 import { rpcOnCall } from "./ocpp/rpc"
 import { cp, coreInit, coreService, coreHandleCall, coreOnCard, coreLinkChanged, coreConfigChanged } from "./ocpp/core"
@@ -25,6 +26,7 @@ const OUTBOX_PERIOD_MS = 200
 let hw: Hardware
 const ctl = new IecController()
 const meter = new EnergyMeter()
+const s0 = new S0Counter()
 const outboxWake = ds.emitter<number>()
 
 /** Charge point identity (the last segment of the OCPP URL), from provisioning. */
@@ -87,7 +89,7 @@ async function controlLoop() {
             appliedContactor = ctl.contactor
         }
         await hw.setPilot(ctl.pilotLevel)
-        meter.update(await hw.s0Pulses(), started)
+        meter.update(s0.pulses, started)
         if (++tick % CARD_POLL_EVERY === 0) {
             const uid = await hw.readCard()
             if (uid && !cardPresent) {
@@ -108,6 +110,7 @@ function statusLine() {
         a: currentForDutyPermille(ctl.dutyPermille()),
         k: ctl.contactor ? 1 : 0,
         e: meter.energyWh(),
+        p: s0.pulses,
         w: meter.powerW(ds.millis()),
         tx: cp.txActive ? cp.transactionId : null,
         tag: cp.txActive ? cp.txIdTag : cp.authIdTag,
@@ -124,24 +127,39 @@ async function outboxLoop() {
         await ds.wait(outboxWake, OUTBOX_PERIOD_MS)
         await hw.sampleMeter()
         await coreService()
-        if (meter.needsPersist()) await persistEnergy()
+        // the register is persisted every 100 Wh and at every transaction boundary
+        if (meter.needsPersist() || cp.boundary) {
+            cp.boundary = false
+            await persistEnergy()
+        }
         await hw.showStatus(link.connected ? cp.status : "Offline", statusLine())
     }
+}
+
+/** Configuration the hardware layer follows (applied at boot and on every change). */
+function applyHardwareConfig() {
+    ctl.ventilationAllowed = configBool("VentilationAvailable")
+    const nfc = configGet("ChangeNFCPower").split(",")
+    hw.setCardReader(parseInt(nfc[0]), nfc[1] === "1")
 }
 
 /** Start the wallbox on a board. Returns once every fiber runs. */
 export async function startWallbox(board: Hardware) {
     hw = board
     await configLoad()
+    meter.impPerKwh = hw.s0ImpPerKwh
     const e = await storeRead("eWh")
     if (e && e.length === 4) meter.restore(e.getAt(0, "u32"))
     coreInit(hw, ctl, meter)
     configOnChange(name => {
         coreConfigChanged(name)
+        applyHardwareConfig()
         if (name === "CentralSystemURL" || name === "AuthorizationKey") link.reconnectRequested = true
     })
+    applyHardwareConfig()
     rpcOnCall(coreHandleCall)
     await provision()
+    pollS0.start(async () => await hw.s0Level(), s0)
     controlLoop.start()
     linkRun.start(linkTarget, (up: boolean) => {
         coreLinkChanged(up)

@@ -4,14 +4,17 @@
 // the contactor; the caller applies the decisions to the hardware. The session layer
 // only sets what it allows (offer, permit); every safety rule lives here:
 // - close within 3 s of B→C (Table A.6 seq. 4) only when permitted and PWM is on;
-// - open at once on C→B (seq. 8.1, ≤ 100 ms), →A, E, F, diode fault, any fault bit;
+// - open at once on C→B (seq. 8.1, ≤ 100 ms), →A, E, F, diode fault, any fatal fault;
 // - PWM off while charging (seq. 10.1): the EV must stop within 3 s; open under load
 //   after 6 s (seq. 10.2);
-// - PWM raised at most every 5 s while charging; lowering is applied at once;
-// - state F for at least 300 ms after a fault; no return to C within 5 s;
-// - state D only with ventilation allowed; one EV wake-up (F for 3 s) after 30 s in
-//   B2 without C (A.5.3 / ISO 15118-3 wake-up);
-// - mirror contact checked after every switch: not open = welded (latched fault).
+// - PWM raised at most every 5 s while charging (the EV's response time); lowering is
+//   applied at once;
+// - state F for at least 300 ms after a fault (Table A.5), then X1; no return to C
+//   within 5 s of opening;
+// - state D only with ventilation allowed (configuration);
+// - one EV wake-up after 30 s in B2 without C: −12 V for 3 s (A.5.3);
+// - mirror contact checked continuously and after every switch: a contactor that does
+//   not follow its coil is a latched relay fault (welded or failed to close).
 import { CpState, dutyPermilleForCurrent } from "./pilot"
 import { PilotLevel } from "../hal/hardware"
 
@@ -33,13 +36,16 @@ export const enum EvseFault {
     RelayFault = 0x0400,
 }
 
+/** Faults that only warn: charging goes on (external load management, storage, phase). */
+export const WARNING_FAULTS = 0x2000 | 0x4000 | 0x8000
+
 export class IecController {
     // ---- inputs (set by the session layer and the board) ----
-    /** Current the session allows, A (0 or < 6: no PWM). */
+    /** Current the session allows, A (below 6 A: no PWM). */
     offerA = 0
     /** Session permits energy transfer (authorised and, per config, transaction started). */
     permit = false
-    /** Connector operative (ChangeAvailability). */
+    /** Connector operative (ChangeAvailability): otherwise state F. */
     available = true
     /** Charging in state D (ventilation requested) is allowed. */
     ventilationAllowed = false
@@ -47,16 +53,20 @@ export class IecController {
     boardFaults = 0
 
     // ---- state ----
-    /** Debounced pilot state. */
+    /** Debounced pilot state as sampled (F while the EVSE itself drives −12 V). */
     state = CpState.Unknown
     stateSinceMs = 0
-    /** Fault bits this machine latched (welded contactor, diode fault). */
+    /**
+     * The EV's side of the pilot (A..E): the last such state seen. Kept while the EVSE
+     * drives state F (fault, wake-up, unavailable), when the EV cannot be seen.
+     */
+    evState = CpState.Unknown
+    /** Fault bits this machine latched (relay fault; diode fault until unplugged). */
     latchedFaults = 0
     private rawLast = CpState.Unknown
     private rawCount = 0
     private unknownSinceMs = -1
     private faultSinceMs = -1
-    private faultClearedMs = -1
     private pwmOffSinceMs = -1
     private openedMs = -100000
     private dutyChangedMs = -100000
@@ -64,6 +74,8 @@ export class IecController {
     private wakeUntilMs = -1
     private wakeUsed = false
     private b2SinceMs = -1
+    /** When the contactor last closed (for the session's "is the EV drawing" check). */
+    closedSinceMs = -1
 
     // ---- outputs ----
     /** Pilot output: PilotLevel or PWM duty per mille. */
@@ -75,14 +87,20 @@ export class IecController {
         return this.boardFaults | this.latchedFaults
     }
 
+    /** Faults that stop charging (everything but WARNING_FAULTS). */
+    fatalFaults() {
+        return this.faults() & ~WARNING_FAULTS
+    }
+
     /** PWM duty in per mille when PWM is on, else 0. */
     dutyPermille() {
         return this.pilotLevel > 0 && this.pilotLevel < 1000 ? this.pilotLevel : 0
     }
 
-    /** Clear latched faults that the operator may clear (not a welded contactor). */
-    clearLatched(mask: number) {
-        this.latchedFaults &= ~mask
+    /** True while the EV is connected (B, C or D), as far as the EVSE last saw. */
+    evConnected() {
+        const s = this.evState
+        return s === CpState.B || s === CpState.C || s === CpState.D
     }
 
     /**
@@ -94,29 +112,23 @@ export class IecController {
     step(nowMs: number, raw: number, feedbackClosed: boolean) {
         this.debounce(nowMs, raw)
         const s = this.state
-        // a diode fault latches until the EV is unplugged (A)
+        if (s >= CpState.A && s <= CpState.E) this.evState = s
+        // a diode fault (Table A.4 check) latches until the EV is unplugged
         if (s === CpState.DiodeFault) this.latchedFaults |= EvseFault.ControlPilot
         else if (s === CpState.A) this.latchedFaults &= ~EvseFault.ControlPilot
         this.checkFeedback(nowMs, feedbackClosed)
 
-        const faults = this.faults()
-        if (faults) {
+        const fatal = this.fatalFaults()
+        // the latched diode fault keeps +12 V (no PWM) so the unplug that clears it can be
+        // seen; every other fatal fault, the board's pilot error 0x0100 included, drives F
+        const fatalF = (this.boardFaults | (this.latchedFaults & ~EvseFault.ControlPilot)) & ~WARNING_FAULTS
+        if (fatalF) {
             if (this.faultSinceMs < 0) this.faultSinceMs = nowMs
-            this.faultClearedMs = -1
-        } else if (this.faultSinceMs >= 0) {
-            if (this.faultClearedMs < 0) this.faultClearedMs = nowMs
-            // keep F for at least FAULT_STATE_F_MS after the fault started
-            if (nowMs - this.faultSinceMs >= FAULT_STATE_F_MS) this.faultSinceMs = -1
-        }
-        const inFaultF = faults !== 0 || this.faultSinceMs >= 0
+        } else if (this.faultSinceMs >= 0 && nowMs - this.faultSinceMs >= FAULT_STATE_F_MS) this.faultSinceMs = -1
+        const faultF = fatalF !== 0 || this.faultSinceMs >= 0
 
         // wake-up: once per plug-in, after 30 s in B2 without C
-        if (s === CpState.A) {
-            this.wakeUsed = false
-            this.b2SinceMs = -1
-        }
-        const duty = dutyPermilleForCurrent(this.offerA)
-        const evConnected = s === CpState.B || s === CpState.C || s === CpState.D
+        if (this.evState === CpState.A) this.wakeUsed = false
         if (s === CpState.B && this.dutyPermille() > 0) {
             if (this.b2SinceMs < 0) this.b2SinceMs = nowMs
             if (!this.wakeUsed && nowMs - this.b2SinceMs >= WAKE_UP_AFTER_MS) {
@@ -127,16 +139,15 @@ export class IecController {
         const waking = this.wakeUntilMs > nowMs
 
         // ---- pilot output ----
+        const duty = fatal ? 0 : dutyPermilleForCurrent(this.offerA)
         let level: number
-        if (inFaultF || !this.available || waking) level = PilotLevel.Minus12V
-        else if (duty > 0 && (evConnected || s === CpState.F || s === CpState.Unknown)) level = duty
+        if (faultF || !this.available || waking) level = PilotLevel.Minus12V
+        else if (duty > 0 && this.permit && this.evConnected()) level = duty
         else level = PilotLevel.Plus12V
-        if (level > 0 && level < 1000) {
-            const cur = this.dutyPermille()
-            // raising while charging: at most every 5 s (EV response time); lowering at once
-            if (cur > 0 && level > cur && this.contactor && nowMs - this.dutyChangedMs < PWM_RAISE_INTERVAL_MS)
-                level = cur
-        }
+        const cur = this.dutyPermille()
+        // raising while charging: at most every 5 s (EV response time); lowering at once
+        if (level > cur && cur > 0 && level < 1000 && this.contactor && nowMs - this.dutyChangedMs < PWM_RAISE_INTERVAL_MS)
+            level = cur
         if (level !== this.pilotLevel) {
             if (level > 0 && level < 1000) this.dutyChangedMs = nowMs
             this.pilotLevel = level
@@ -148,21 +159,22 @@ export class IecController {
         // ---- contactor ----
         const energyState = s === CpState.C || (s === CpState.D && this.ventilationAllowed)
         let close = this.contactor
-        if (!energyState || faults || !this.available || waking) close = false
-        else if (!this.contactor) {
+        if (!energyState || fatal || !this.available || waking) close = false
+        else if (!this.contactor)
             close =
                 pwmOn &&
                 this.permit &&
                 nowMs - this.stateSinceMs >= CLOSE_STABLE_MS &&
                 nowMs - this.openedMs >= RETURN_TO_C_BLOCK_MS
-        } else if (!pwmOn || !this.permit) {
-            // PWM removed: the EV should move to B; open under load after 6 s at the latest
-            if (this.pwmOffSinceMs >= 0 && nowMs - this.pwmOffSinceMs >= PWM_OFF_FORCE_OPEN_MS) close = false
-        }
+        else if (!pwmOn && nowMs - this.pwmOffSinceMs >= PWM_OFF_FORCE_OPEN_MS) close = false
         if (close !== this.contactor) {
             this.contactor = close
             this.switchedMs = nowMs
-            if (!close) this.openedMs = nowMs
+            if (close) this.closedSinceMs = nowMs
+            else {
+                this.openedMs = nowMs
+                this.closedSinceMs = -1
+            }
         }
     }
 
@@ -185,7 +197,7 @@ export class IecController {
 
     private checkFeedback(nowMs: number, closed: boolean) {
         if (nowMs - this.switchedMs < FEEDBACK_TIMEOUT_MS || closed === this.contactor) return
-        // open commanded but contacts closed: welded; closed commanded but open: relay fault
+        // open commanded but contacts closed (welded), or closed commanded but open
         this.latchedFaults |= EvseFault.RelayFault
     }
 }

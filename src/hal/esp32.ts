@@ -8,21 +8,20 @@
 //   PWM phase, so each sample is a burst of PILOT_BURST conversions (about 1 ms of
 //   signal) whose maximum and minimum are the high and low plateau.
 // - S0: open-collector meter output to GND on an input with pull-up (a pulse reads 0),
-//   polled every S0_POLL_MS by its own fiber (pin subscribe() only polls every 100 ms).
+//   counted by src/hal/s0.ts.
 // - RFID: MFRC522 on SPI (VSPI pins), chip select driven as a GPIO, reset held high.
 import * as ds from "@devicescript/core"
 import "@devicescript/gpio"
 import { spi } from "@devicescript/spi"
 import { Hardware, Provisioning } from "./hardware"
 import { PilotPwm } from "./pilotpwm"
-import { Mfrc522, SpiLink } from "./mfrc522"
+import { Mfrc522, SpiLink, CardReader } from "./mfrc522"
 import { storeReadJson } from "../store/store"
 
 /** Pilot divider: pilot mV = ADC fraction × PILOT_SPAN_MV − PILOT_OFFSET_MV (±13.2 V over 0..3.3 V). */
 export const PILOT_SPAN_MV = 26400
 export const PILOT_OFFSET_MV = 13200
 const PILOT_BURST = 48
-const S0_POLL_MS = 5
 /** Provisioning settings, written by `devs deploy` from .env.defaults / .env.local. */
 const SETTING_URL = "CSMS_URL"
 const SETTING_ID = "CP_ID"
@@ -59,14 +58,14 @@ export class Esp32Board implements Hardware {
     ratedCurrentA = 32
     phases = 3
     measuresCurrentVoltage = false
+    /** the DIN-rail meter's S0 constant (printed on the meter) */
+    s0ImpPerKwh = 1000
     pilotHighMv = 0
     pilotLowMv = 0
     currentMa = 0
     voltageMv = 0
-    private pulses = 0
     private pwm: PilotPwm
-    private rfid: Mfrc522
-    private rfidReady = false
+    private rfid: CardReader
     private ledOn = false
 
     constructor(private p: Esp32Pins, pilotBuzzer: ds.Buzzer) {
@@ -80,21 +79,7 @@ export class Esp32Board implements Hardware {
         p.rfidCs.setMode(ds.GPIOMode.OutputHigh)
         p.rfidReset.setMode(ds.GPIOMode.OutputHigh)
         spi.configure({ miso: p.rfidMiso, mosi: p.rfidMosi, sck: p.rfidSck, mode: 0, hz: 4000000 })
-        this.rfid = new Mfrc522(new SpiWithCs(p.rfidCs))
-        this.countS0.start()
-    }
-
-    /** Count S0 pulses: a falling edge of the input is the start of a pulse. */
-    private async countS0() {
-        let last = this.p.s0.value
-        for (;;) {
-            const v = this.p.s0.value
-            if (v !== last) {
-                if (v === 0) this.pulses++
-                last = v
-            }
-            await ds.sleep(S0_POLL_MS)
-        }
+        this.rfid = new CardReader(new Mfrc522(new SpiWithCs(p.rfidCs)))
     }
 
     async setContactor(closed: boolean) {
@@ -121,21 +106,20 @@ export class Esp32Board implements Hardware {
         this.pilotLowMv = Math.round(lo * PILOT_SPAN_MV - PILOT_OFFSET_MV)
     }
 
-    async s0Pulses() {
-        return this.pulses
+    async s0Level() {
+        return this.p.s0.value === 0 ? 0 : 1
     }
 
     async sampleMeter() {}
 
     async readCard() {
-        try {
-            if (!this.rfidReady) this.rfidReady = await this.rfid.init()
-            return this.rfidReady ? await this.rfid.poll() : undefined
-        } catch {
-            // a broken frame or SPI link: re-initialise on the next poll
-            this.rfidReady = false
-            return undefined
-        }
+        return await this.rfid.poll()
+    }
+
+    setCardReader(power: number, enabled: boolean) {
+        // ChangeNFCPower 0..255 onto the MFRC522 receiver gain steps 0..7 (18..48 dB)
+        this.rfid.gain = power >> 5
+        this.rfid.enabled = enabled
     }
 
     async faultBits() {

@@ -28,6 +28,8 @@ export interface Hardware {
     phases: number
     /** True when the board measures current and voltage (not only S0 pulses). */
     measuresCurrentVoltage: boolean
+    /** Meter constant of the S0 output, impulses per kWh. */
+    s0ImpPerKwh: number
 
     /** Drive the contactor coil. */
     setContactor(closed: boolean): Promise<void>
@@ -44,8 +46,8 @@ export interface Hardware {
     pilotHighMv: number
     pilotLowMv: number
 
-    /** Monotonic count of S0 pulses since boot. */
-    s0Pulses(): Promise<number>
+    /** Level of the S0 input: 1 idle, 0 during a pulse (counted by src/hal/s0.ts). */
+    s0Level(): Promise<number>
     /** Per-phase current (mA) and voltage (mV) where measured (measuresCurrentVoltage). */
     currentMa: number
     voltageMv: number
@@ -53,6 +55,8 @@ export interface Hardware {
 
     /** UID of the card in the reader's field, or undefined. */
     readCard(): Promise<Buffer>
+    /** ChangeNFCPower: reader power 0..255 (receiver gain) and on/off. */
+    setCardReader(power: number, enabled: boolean): void
 
     /** Hardware fault bits (the seed's error table: 0x0002 residual current, ...). */
     faultBits(): Promise<number>

@@ -225,6 +225,40 @@ export class Mfrc522 {
     }
 }
 
+/**
+ * The reader as the firmware uses it: initialise on first use and again after any
+ * failure (a broken SPI link or a chip that lost power), never throw.
+ */
+export class CardReader {
+    private ready = false
+    /** Set by ChangeNFCPower: receiver gain 0..7 and antenna on/off. */
+    gain = 4
+    enabled = true
+    private applied = ""
+
+    constructor(public chip: Mfrc522) {}
+
+    async poll(): Promise<Buffer> {
+        try {
+            if (!this.ready) {
+                this.ready = await this.chip.init()
+                this.applied = ""
+            }
+            if (!this.ready) return undefined
+            const want = this.gain + "," + this.enabled
+            if (want !== this.applied) {
+                await this.chip.setGain(this.gain)
+                await this.chip.antenna(this.enabled)
+                this.applied = want
+            }
+            return this.enabled ? await this.chip.poll() : undefined
+        } catch {
+            this.ready = false
+            return undefined
+        }
+    }
+}
+
 /** ISO 14443-3 CRC_A (preset 0x6363, reflected polynomial 0x8408) of buf[0..len). */
 export function crcA(buf: Buffer, len: number) {
     let crc = 0x6363

@@ -13,6 +13,7 @@ export class SimBoard implements Hardware {
     ratedCurrentA = 32
     phases = 3
     measuresCurrentVoltage = true
+    s0ImpPerKwh = 1000
     pilotHighMv = 12000
     pilotLowMv = 12000
     currentMa = 0
@@ -28,6 +29,7 @@ export class SimBoard implements Hardware {
     /** Wait until the runner serves the board (the firmware can do nothing before). */
     async bind() {
         while (!this.board.isBound || !this.relay.isBound) await ds.sleep(50)
+        this.s0ImpPerKwh = (await this.board.meterConstant.read()) || 1000
         let reserve = await this.board.heapReserve.read()
         while (reserve > 0) {
             const n = Math.min(reserve, 4096)
@@ -53,8 +55,8 @@ export class SimBoard implements Hardware {
         this.pilotLowMv = await this.board.pilotLow.read()
     }
 
-    async s0Pulses() {
-        return await this.board.s0Pulses.read()
+    async s0Level() {
+        return (await this.board.s0Input.read()) ? 1 : 0
     }
 
     async sampleMeter() {
@@ -62,9 +64,16 @@ export class SimBoard implements Hardware {
         this.voltageMv = await this.board.meterVoltage.read()
     }
 
+    private readerOn = true
+
     async readCard() {
         const uid = await this.board.cardUid.read()
-        return uid && uid.length ? uid : undefined
+        return this.readerOn && uid && uid.length ? uid : undefined
+    }
+
+    setCardReader(power: number, enabled: boolean) {
+        // the simulated reader reads at any power; switched off it reads nothing
+        this.readerOn = enabled
     }
 
     async faultBits() {

@@ -23,24 +23,30 @@ const BOOT_RETRY_DEFAULT_S = 30
 /** HeartbeatInterval values below this run at this (the seed: "accepts but executes 10"). */
 const HEARTBEAT_MIN_S = 10
 const CARD_COOLDOWN_MS = 2000
+/** A closed contactor without energy flow for this long means the EV suspended charging. */
+const EV_IDLE_MS = 10000
 
-/** Error table of the seed (§4.4), bits 0x0002 .. 0x8000 in order: "errorCode;info". */
+/**
+ * Error table of the seed (§4.4), most severe first: "bit;errorCode;info". With several
+ * bits at once the first one here is reported (errorCode, info) and vendorErrorCode
+ * carries all of them.
+ */
 const ERROR_TABLE =
-    "|OtherError;Residual current detected" +
-    "|GroundFailure;" +
-    "|OverVoltage;" +
-    "|UnderVoltage;" +
-    "|OverCurrentFailure;" +
-    "|OverCurrentFailure;Severe over current" +
-    "|HighTemperature;" +
-    "|OtherError;Control pilot (-12V)" +
-    "|PowerMeterFailure;" +
-    "|OtherError;PowerRelay fault (RelayError)" +
-    "|OtherError;Internal communication failure (CommError)" +
-    "|ConnectorLockFailure;E-Lock failure" +
-    "|OtherError;Missing phase" +
-    "|OtherError;Modbus communication lost (ModbusCommError)" +
-    "|OtherError;Offline storage error" +
+    "|0002;OtherError;Residual current detected" +
+    "|0004;GroundFailure;" +
+    "|0040;OverCurrentFailure;Severe over current" +
+    "|0400;OtherError;PowerRelay fault (RelayError)" +
+    "|0100;OtherError;Control pilot (-12V)" +
+    "|0080;HighTemperature;" +
+    "|0008;OverVoltage;" +
+    "|0010;UnderVoltage;" +
+    "|0020;OverCurrentFailure;" +
+    "|1000;ConnectorLockFailure;E-Lock failure (Lock/Unlock/PPLine)" +
+    "|0800;OtherError;Internal communication failure (CommError)" +
+    "|0200;PowerMeterFailure;" +
+    "|2000;OtherError;Missing phase" +
+    "|4000;OtherError;Modbus communication lost (ModbusCommError)" +
+    "|8000;OtherError;Offline storage error" +
     "|"
 
 /** Live state of the charge point (one connector), read by the app and the display. */
@@ -65,6 +71,8 @@ export const cp = {
     lastCard: "",
     /** what the display shows after a card: Accepted, Invalid, Blocked, ... */
     lastAuthResult: "",
+    /** a transaction started or ended: persist the energy register now */
+    boundary: false,
 }
 
 let hw: Hardware
@@ -85,8 +93,7 @@ export function coreInit(hardware: Hardware, controller: IecController, energy: 
 }
 
 function plugged() {
-    const s = ctl.state
-    return s === CpState.B || s === CpState.C || s === CpState.D
+    return ctl.evConnected()
 }
 
 function heartbeatIntervalMs() {
@@ -112,15 +119,13 @@ export function coreConfigChanged(name: string) {
 
 // ---- status ----
 
-/** First fault bit in the seed's table order, as [errorCode, info, vendorErrorCode]. */
+/** The most severe fault of `bits` as [errorCode, info, vendorErrorCode (all bits)]. */
 export function faultToError(bits: number): string[] {
     let at = 0
-    for (let bit = 2; bit <= 0x8000; bit <<= 1) {
+    while (bits && at < ERROR_TABLE.length - 1) {
         const end = ERROR_TABLE.indexOf("|", at + 1)
-        if (bits & bit) {
-            const entry = ERROR_TABLE.slice(at + 1, end).split(";")
-            return [entry[0], entry[1], hex16(bit)]
-        }
+        const entry = ERROR_TABLE.slice(at + 1, end).split(";")
+        if (bits & parseInt("0x" + entry[0])) return [entry[1], entry[2], hex16(bits)]
         at = end
     }
     return ["NoError", "", ""]
@@ -128,10 +133,13 @@ export function faultToError(bits: number): string[] {
 
 /** Connector status by priority cascade (Faulted > Unavailable > transaction > ...). */
 export function deriveStatus(): string {
-    if (ctl.faults()) return "Faulted"
+    if (ctl.fatalFaults()) return "Faulted"
     if (cp.txActive) {
-        if (ctl.contactor) return "Charging"
-        // offering (or about to offer) energy that the EV does not take: SuspendedEV
+        // contactor closed and energy flowing (or just closed): Charging; closed or
+        // offered but the EV takes nothing: SuspendedEV; nothing offered: SuspendedEVSE
+        if (ctl.contactor && (meter.powerW(ds.millis()) > 0 || ds.millis() - ctl.closedSinceMs < EV_IDLE_MS)) return "Charging"
+        // an EV asking for ventilation (D) where there is none: the EVSE holds back
+        if (ctl.evState === CpState.D && !ctl.ventilationAllowed) return "SuspendedEVSE"
         return ctl.permit && ctl.offerA >= MIN_CURRENT_A ? "SuspendedEV" : "SuspendedEVSE"
     }
     if (!cp.available) return "Unavailable"
@@ -154,6 +162,7 @@ async function sendStatus(connectorId: number, status: string) {
 async function statusService() {
     const s = deriveStatus()
     cp.status = s
+    // connector 0 is the charge point as a whole: only its own failures count there
     const s0 = ctl.faults() & 0x0800 ? "Faulted" : cp.available ? "Available" : "Unavailable"
     if (s0 !== cp.status0Sent) {
         await sendStatus(0, s0)
@@ -292,6 +301,7 @@ function endTransaction(reason: string) {
     }
     cp.txActive = false
     cp.finishing = true
+    cp.boundary = true
 }
 
 async function cardService() {
@@ -303,7 +313,7 @@ async function cardService() {
         if (tag === cp.txIdTag) endTransaction("Local")
         return
     }
-    if (!cp.available || ctl.faults()) return
+    if (!cp.available || ctl.fatalFaults()) return
     const r = await rpcCall("Authorize", { idTag: tag })
     const status = r.idTagInfo.status
     cp.lastAuthResult = status
@@ -333,6 +343,7 @@ async function startService() {
     cp.txStartWh = startWh
     cp.authIdTag = ""
     cp.finishing = false
+    cp.boundary = true
     nextSampleMs = ds.millis() + configInt("MeterValueSampleInterval") * 1000
     if (r.idTagInfo.status !== "Accepted") endTransaction("DeAuthorized")
 }
@@ -346,8 +357,9 @@ async function stopService() {
 /** Session decisions that need no network; then what the pilot/contactor machine may do. */
 export function coreApplyPermission() {
     // EV unplugged: the transaction ends at once (StopTransactionOnEVSideDisconnect)
-    if (cp.txActive && ctl.state === CpState.A) endTransaction("EVDisconnected")
-    if (cp.finishing && ctl.state === CpState.A) cp.finishing = false
+    const unplugged = ctl.evState === CpState.A
+    if (cp.txActive && unplugged) endTransaction("EVDisconnected")
+    if (cp.finishing && unplugged) cp.finishing = false
     const allowed = (cp.txActive || cp.authIdTag !== "") && cp.available
     ctl.permit = allowed
     ctl.offerA = allowed ? hw.ratedCurrentA : 0

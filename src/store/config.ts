@@ -5,7 +5,8 @@
 //   type    I integer, B boolean, S string, C comma-separated list
 //   access  R read-only, RW read-write, W write-only (never reported, never logged)
 //   rule    I: allowed ranges "a-b" or single values, comma-separated ("0,4-65534");
-//           S: maximum length; C: "<list>/<max items>" with list M = measurands
+//           S: maximum length; C: "<list>/<max items>" with list M = measurands, or
+//           "T<ranges>/<ranges>/..." for a fixed tuple of integers, all required
 import { storeRead, storeWriteText, storeDelete } from "./store"
 
 const KEYS =
@@ -20,6 +21,8 @@ const KEYS =
     "|CU;CentralSystemURL;S;RW;;200" +
     "|AK;AuthorizationKey;S;W;;40" +
     "|HB;HTTPBasicAuthEnable;B;RW;true;" +
+    "|NP;ChangeNFCPower;C;RW;10,1;T0-255/0-1" +
+    "|VA;VentilationAvailable;B;RW;false;" +
     "|"
 
 /** Measurands this firmware can report (MeterValuesSampledData etc. are checked against it). */
@@ -90,29 +93,44 @@ function inRanges(v: number, rule: string) {
     return false
 }
 
+/** An integer in decimal within the ranges of `rule` (empty: any), normalised; else undefined. */
+function configCheckInt(value: string, rule: string) {
+    const t = value.trim()
+    for (let i = t[0] === "-" ? 1 : 0; i < t.length; i++) {
+        const c = t.charCodeAt(i)
+        if (c < 48 || c > 57) return undefined
+    }
+    const v = parseInt(t)
+    if (!t || isNaN(v) || (rule && !inRanges(v, rule))) return undefined
+    return "" + v
+}
+
 /** Check a value for a key; returns the normalised text or undefined when invalid. */
 export function configCheck(name: string, value: string): string {
     const r = row(name)
     if (!r || typeof value !== "string") return undefined
     const type = r[2]
     const rule = r[5]
-    if (type === "I") {
-        const t = value.trim()
-        for (let i = t[0] === "-" ? 1 : 0; i < t.length; i++) {
-            const c = t.charCodeAt(i)
-            if (c < 48 || c > 57) return undefined
-        }
-        const v = parseInt(t)
-        if (!t || isNaN(v) || (rule && !inRanges(v, rule))) return undefined
-        return "" + v
-    }
+    if (type === "I") return configCheckInt(value, rule)
     if (type === "B") {
         const t = value.trim().toLowerCase()
         return t === "true" || t === "false" ? t : undefined
     }
     if (type === "S") return rule && value.length > parseInt(rule) ? undefined : value
-    // CSL: every item must be known and the list not longer than the maximum
     const items = value.split(",")
+    if (rule[0] === "T") {
+        // a tuple of integers: exactly as many as ranges, each in its own range
+        const ranges = rule.slice(1).split("/")
+        if (items.length !== ranges.length) return undefined
+        const out: string[] = []
+        for (let i = 0; i < items.length; i++) {
+            const v = configCheckInt(items[i], ranges[i])
+            if (v === undefined) return undefined
+            out.push(v)
+        }
+        return out.join(",")
+    }
+    // CSL: every item must be known and the list not longer than the maximum
     const slash = rule.indexOf("/")
     if (slash >= 0 && items.length > parseInt(rule.slice(slash + 1))) return undefined
     const out: string[] = []

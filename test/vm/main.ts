@@ -2,3 +2,4 @@
 import "./util.test"
 import "./ocpp.test"
 import "./evse.test"
+import "./rfid.test"

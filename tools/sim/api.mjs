@@ -25,6 +25,11 @@ async function readJson(req) {
  */
 export function controlRoutes(sim) {
     const bad = message => Object.assign(new Error(message), { status: 400 })
+    const flag = (b, name, dflt) => {
+        const v = b[name] ?? dflt
+        if (typeof v !== "boolean") throw bad(`${name} must be true or false`)
+        return v
+    }
     return {
         "GET /api/state": () => sim.state(),
         "POST /api/ev/plug": () => sim.plug(),
@@ -32,9 +37,13 @@ export function controlRoutes(sim) {
         "POST /api/ev/charge": b => {
             const a = b.maxCurrentA ?? 16
             if (!(typeof a === "number" && a >= 0 && a <= 80)) throw bad("maxCurrentA must be a number of amps, 0-80")
-            sim.charge(a)
+            sim.charge(a, flag(b, "ignoresPwmOff", false))
         },
         "POST /api/ev/pause": () => sim.pause(),
+        "POST /api/ev/ventilation": b => sim.ventilation(flag(b, "on", true)),
+        "POST /api/ev/diode": b => sim.diodeFault(flag(b, "fault", true)),
+        "POST /api/ev/short": b => sim.shortToPe(flag(b, "short", true)),
+        "POST /api/contactor/weld": b => sim.weld(flag(b, "welded", true)),
         "POST /api/rfid": b => {
             if (typeof b.uid !== "string" || !HEX_UID.test(b.uid)) throw bad("uid must be 4 to 10 bytes of hex, e.g. 04A1B2C3")
             sim.swipe(b.uid)

@@ -58,6 +58,9 @@ export class EvModel {
         this.shortToPe = false
         this.drawA = 0
         this.phases = 3
+        /** a faulty EV that keeps drawing after the PWM is removed (IEC seq. 10.2 case) */
+        this.ignoresPwmOff = false
+        this.lastOffer = 0
     }
     /** IEC state letter the EV presents (A..E). */
     state() {
@@ -77,7 +80,9 @@ export class EvModel {
     }
     /** Advance the current draw: follow min(offer, own maximum) with a short ramp. */
     step(dtMs, out, contactorClosed) {
-        const offer = out.kind === "PWM" ? currentForDutyPermille(out.duty) : 0
+        let offer = out.kind === "PWM" ? currentForDutyPermille(out.duty) : 0
+        if (out.kind === "PWM") this.lastOffer = offer
+        else if (this.ignoresPwmOff && out.kind === "+12V") offer = this.lastOffer
         const st = this.state()
         const target = contactorClosed && (st === "C" || st === "D") ? Math.min(offer, this.maxCurrentA) : 0
         // an EV settles to a new current within about a second (and must within 5 s)
@@ -112,31 +117,47 @@ export class ContactorModel {
     }
 }
 
-/** Three-phase meter with an S0 output (pulses counted by the board's input). */
+/** S0 pulse width (IEC 62053-31: at least 30 ms) and the shortest a fast meter uses. */
+const S0_PULSE_MS = 30
+const S0_MIN_PULSE_MS = 6
+
+/**
+ * Three-phase meter with an S0 output: one pulse per 1000/impPerKwh Wh, 30 ms long, or
+ * half the pulse period when pulses come faster than that allows.
+ */
 export class MeterModel {
     constructor(impPerKwh = 1000) {
         this.impPerKwh = impPerKwh
         this.voltageV = 230
         this.energyWh = 0
-        this.pulsesAtPowerUp = 0
         this.currentA = 0
         this.powerW = 0
+        this.emitted = 0 // pulses put out on the S0 line
+        this.low = false // the S0 output is conducting (a pulse)
+        this.lowUntil = 0
+        this.highUntil = 0
     }
-    step(dtMs, currentA, phases, mainsOn) {
+    step(dtMs, currentA, phases, mainsOn, nowMs) {
         this.currentA = mainsOn ? currentA : 0
         this.powerW = this.currentA * this.voltageV * phases
         this.energyWh += (this.powerW * dtMs) / 3600000
+        // pulse output: one pulse per owed pulse, never overlapping
+        const periodMs = this.powerW > 0 ? 3.6e9 / (this.impPerKwh * this.powerW) : Infinity
+        const width = Math.max(S0_MIN_PULSE_MS, Math.min(S0_PULSE_MS, periodMs / 2))
+        if (this.low) {
+            if (nowMs >= this.lowUntil) {
+                this.low = false
+                this.highUntil = nowMs + width
+            }
+        } else if (this.emitted < this.totalPulses() && nowMs >= this.highUntil) {
+            this.low = true
+            this.emitted++
+            this.lowUntil = nowMs + width
+        }
     }
-    /** Total pulses the meter has emitted. */
+    /** Pulses the energy so far is worth. */
     totalPulses() {
         return Math.floor((this.energyWh * this.impPerKwh) / 1000)
-    }
-    /** Pulses counted by the board since it powered up. */
-    boardPulses() {
-        return this.totalPulses() - this.pulsesAtPowerUp
-    }
-    powerCut() {
-        this.pulsesAtPowerUp = this.totalPulses()
     }
 }
 

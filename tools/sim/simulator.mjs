@@ -27,7 +27,7 @@ const REG = {
     display: 0x80,
     pilotHigh: 0x180,
     pilotLow: 0x181,
-    s0Pulses: 0x182,
+    s0Input: 0x182,
     contactorFeedback: 0x183,
     cardUid: 0x184,
     faultBits: 0x185,
@@ -37,8 +37,9 @@ const REG = {
     chargePointId: 0x189,
     authorizationKey: 0x18a,
     heapReserve: 0x18b,
+    meterConstant: 0x18c,
 }
-const MODEL_TICK_MS = 5
+const MODEL_TICK_MS = 2
 
 let specsLoaded = false
 function loadSpecs() {
@@ -126,7 +127,7 @@ export class Simulator extends EventEmitter {
         const add = (name, value) => (this.regs[name] = board.addRegister(REG[name], [value]))
         add("pilotHigh", -12000)
         add("pilotLow", -12000)
-        add("s0Pulses", 0)
+        add("s0Input", true)
         add("contactorFeedback", false)
         add("cardUid", new Uint8Array(0))
         add("faultBits", 0)
@@ -136,6 +137,7 @@ export class Simulator extends EventEmitter {
         add("chargePointId", this.o.id || "")
         add("authorizationKey", this.o.key || "")
         add("heapReserve", this.o.heapReserve || 0)
+        add("meterConstant", this.meter.impPerKwh)
         const display = add("display", "")
         display.on(jd.CHANGE, () => {
             try {
@@ -227,7 +229,6 @@ export class Simulator extends EventEmitter {
         this.contactor.setCoil(this.now(), false)
         this.relayActive.setValues([false], true)
         this.pilot.powerCut()
-        this.meter.powerCut()
         this.reader.uid = null
         this.firmware = {}
     }
@@ -273,11 +274,11 @@ export class Simulator extends EventEmitter {
         const powered = !!this.vm
         const out = powered ? this.pilot.level(now) : { kind: "-12V", duty: 0 }
         this.ev.step(dt, out, this.contactor.closed)
-        this.meter.step(dt, this.contactor.closed ? this.ev.drawA : 0, this.ev.phases, this.mainsOn)
+        this.meter.step(dt, this.contactor.closed ? this.ev.drawA : 0, this.ev.phases, this.mainsOn, now)
         const v = this.ev.pilotVoltages(out)
         this.publish("pilotHigh", v.high)
         this.publish("pilotLow", v.low)
-        this.publish("s0Pulses", this.meter.boardPulses())
+        this.publish("s0Input", !this.meter.low)
         this.publish("contactorFeedback", this.contactor.closed)
         this.publish("cardUid", this.reader.current(now) ?? new Uint8Array(0))
         this.publish("faultBits", this.faultBits)
@@ -306,6 +307,8 @@ export class Simulator extends EventEmitter {
             contactorClosed: this.contactor.closed,
             contactorWelded: this.contactor.welded,
             energyWh: fw.e ?? null,
+            s0PulsesCounted: fw.p ?? null,
+            s0PulsesEmitted: this.meter.emitted,
             meterEnergyWh: Math.floor(this.meter.energyWh),
             powerW: Math.round(this.meter.powerW),
             currentA: Math.round(this.meter.currentA * 10) / 10,
@@ -330,21 +333,52 @@ export class Simulator extends EventEmitter {
         }
     }
 
+    /** The EV changed what it presents on the pilot (for latency figures). */
+    evChanged() {
+        this.evChangedAt = this.now()
+    }
+
+    /** ms from the last EV change to the contactor's last switch (NaN if not after it). */
+    contactorLatencyMs() {
+        const d = this.contactor.lastChangeMs - this.evChangedAt
+        return d >= 0 ? d : NaN
+    }
+
     // ---- actions of the control API ----
     plug() {
         this.ev.plugged = true
+        this.evChanged()
     }
     unplug() {
         this.ev.plugged = false
         this.ev.wantsCharge = false
+        this.evChanged()
     }
-    charge(maxCurrentA) {
+    charge(maxCurrentA, ignoresPwmOff = false) {
         this.ev.plugged = true
         this.ev.wantsCharge = true
+        this.evChanged()
+        this.ev.ignoresPwmOff = ignoresPwmOff
         if (maxCurrentA > 0) this.ev.maxCurrentA = maxCurrentA
+    }
+    ventilation(on) {
+        this.ev.ventilation = on
+        this.evChanged()
+    }
+    diodeFault(on) {
+        this.ev.diodeFault = on
+        this.evChanged()
+    }
+    shortToPe(on) {
+        this.ev.shortToPe = on
+        this.evChanged()
+    }
+    weld(welded) {
+        this.contactor.weld(this.now(), welded)
     }
     pause() {
         this.ev.wantsCharge = false
+        this.evChanged()
     }
     swipe(uid) {
         this.reader.present(this.now(), uid)
