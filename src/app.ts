@@ -15,9 +15,10 @@ import { S0Counter, pollS0 } from "./hal/s0"
 import { linkRun, link, LinkTarget } from "./ocpp/link"
 import { rpcOnCall } from "./ocpp/rpc"
 import { cp, coreInit, coreService, coreHandleCall, coreOnCard, coreLinkChanged, coreConfigChanged } from "./ocpp/core"
-import { configLoad, configGet, configSet, configBool, configOnChange } from "./store/config"
-import { storeRead, storeWrite, storeReadText, storeWriteText } from "./store/store"
-import { base64Encode } from "./util/encoding"
+import { configLoad, configGet, configSet, configBool, configOnChange, configInt, configDefaults, configSetProviders } from "./store/config"
+import { storeRead, storeWrite, storeReadText, storeWriteText, storeStats } from "./store/store"
+import { base64Encode, hexDecode } from "./util/encoding"
+import { Slot, setLimit, limitedBy, limitedChannels } from "./evse/limits"
 
 export const CONTROL_PERIOD_MS = 20
 const CARD_POLL_EVERY = 5
@@ -55,12 +56,14 @@ async function linkTarget(): Promise<LinkTarget> {
     const base = configGet("CentralSystemURL")
     if (!chargePointId || !base) return undefined
     const key = configGet("AuthorizationKey")
+    // 32-40 hex digits are the key's 16-20 bytes (1.6 security whitepaper); else its text
+    const keyBytes = key.length >= 32 ? hexDecode(key) || Buffer.from(key) : Buffer.from(key)
     return {
         // OCPP-J §3.1: the charge point id is the last path segment of the URL
         url: base + (base[base.length - 1] === "/" ? "" : "/") + chargePointId,
         authorization:
             key && configBool("HTTPBasicAuthEnable")
-                ? "Basic " + base64Encode(Buffer.from(chargePointId + ":" + key))
+                ? "Basic " + base64Encode(Buffer.concat(Buffer.from(chargePointId + ":"), keyBytes))
                 : undefined,
     }
 }
@@ -111,6 +114,8 @@ function statusLine() {
         k: ctl.contactor ? 1 : 0,
         e: meter.energyWh(),
         p: s0.pulses,
+        fw: storeStats.writes,
+        fb: storeStats.bytes,
         w: meter.powerW(ds.millis()),
         tx: cp.txActive ? cp.transactionId : null,
         tag: cp.txActive ? cp.txIdTag : cp.authIdTag,
@@ -141,11 +146,27 @@ function applyHardwareConfig() {
     ctl.ventilationAllowed = configBool("VentilationAvailable")
     const nfc = configGet("ChangeNFCPower").split(",")
     hw.setCardReader(parseInt(nfc[0]), nfc[1] === "1")
+    setLimit(Slot.Rated, hw.ratedCurrentA)
+    setLimit(Slot.UserSet, Math.min(configInt("UserSetMaxCurrent"), hw.ratedCurrentA))
+}
+
+/** Values of the configuration that come from the board, and the live read-only keys. */
+function configFromBoard() {
+    configDefaults["$P"] = hw.phases === 1 ? "0.NotApplicable,1.NotApplicable" : "0.Unknown,1.Unknown"
+    configDefaults["$D"] = hw.hasDisplay ? "16" : "3"
+    configDefaults["$S"] = ds.deviceIdentifier("self")
+    configDefaults["$R"] = "" + hw.ratedCurrentA
+    configSetProviders(
+        which => (which === "@B" ? limitedBy() : limitedChannels()),
+        // ActiveSolarMode "can only be changed during charging" (seed §4.3)
+        name => name !== "ActiveSolarMode" || cp.txActive
+    )
 }
 
 /** Start the wallbox on a board. Returns once every fiber runs. */
 export async function startWallbox(board: Hardware) {
     hw = board
+    configFromBoard()
     await configLoad()
     meter.impPerKwh = hw.s0ImpPerKwh
     const e = await storeRead("eWh")
@@ -154,7 +175,8 @@ export async function startWallbox(board: Hardware) {
     configOnChange(name => {
         coreConfigChanged(name)
         applyHardwareConfig()
-        if (name === "CentralSystemURL" || name === "AuthorizationKey") link.reconnectRequested = true
+        if (name === "CentralSystemURL" || name === "AuthorizationKey" || name === "HTTPBasicAuthEnable")
+            link.reconnectRequested = true
     })
     applyHardwareConfig()
     rpcOnCall(coreHandleCall)

@@ -28,11 +28,11 @@ async function until(pred, what, ms = 30000) {
     }
 }
 
-const csms = new CentralSystem({ quiet: true })
+const csms = new CentralSystem({ quiet: true, configureOnBoot: { FreevendEnabled: "false", RandomDelay: "600,2,0" } })
 await csms.listen(0)
 const sim = new Simulator({ csms: csms.url, id: ID, impPerKwh: Number(values["imp-per-kwh"]) })
 await sim.start()
-await until(() => sim.state().connectorStatus === "Available", "Available", 60000)
+await until(() => sim.state().connectorStatus === "Available" && csms.configured[ID], "Available", 60000)
 sim.charge(32)
 sim.swipe("04A1B2C3")
 await until(() => sim.state().contactorClosed, "charging")

@@ -48,7 +48,7 @@ export async function measureCode({ log = () => {} } = {}) {
 
 /** Run one charging session with `reserve` bytes held back; true when the VM never ran out of memory. */
 async function sessionSurvives(reserve, verbose) {
-    const csms = new CentralSystem({ quiet: true })
+    const csms = new CentralSystem({ quiet: true, configureOnBoot: { FreevendEnabled: "false", RandomDelay: "600,2,0" } })
     await csms.listen(0)
     let oom = false
     const sim = new Simulator({
@@ -76,7 +76,7 @@ async function sessionSurvives(reserve, verbose) {
     }
     try {
         await sim.start()
-        await until(() => sim.state().connectorStatus === "Available", "Available")
+        await until(() => sim.state().connectorStatus === "Available" && csms.configured["HEAP-PROBE"], "Available")
         if (oom) return false
         await call("ChangeConfiguration", { key: "MeterValueSampleInterval", value: "4" })
         await call("GetConfiguration", {})

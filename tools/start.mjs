@@ -17,7 +17,8 @@ const { values } = parseArgs({
     },
 })
 
-const csms = new CentralSystem({ quiet: values.quiet })
+// the CPO's commissioning policy: RFID cards instead of free vend, no UK random delay
+const csms = new CentralSystem({ quiet: values.quiet, configureOnBoot: { FreevendEnabled: "false", RandomDelay: "600,2,0" } })
 await csms.listen(Number(values["csms-port"]))
 console.log(`central system: ${csms.url} (OCPP 1.6-J, strict schema validation)`)
 const sim = new Simulator({

@@ -60,6 +60,7 @@ export class Esp32Board implements Hardware {
     measuresCurrentVoltage = false
     /** the DIN-rail meter's S0 constant (printed on the meter) */
     s0ImpPerKwh = 1000
+    hasDisplay = false
     pilotHighMv = 0
     pilotLowMv = 0
     currentMa = 0

@@ -30,6 +30,8 @@ export interface Hardware {
     measuresCurrentVoltage: boolean
     /** Meter constant of the S0 output, impulses per kWh. */
     s0ImpPerKwh: number
+    /** A display for the driver (16 profiles per purpose instead of 3: seed §4.1). */
+    hasDisplay: boolean
 
     /** Drive the contactor coil. */
     setContactor(closed: boolean): Promise<void>

@@ -14,6 +14,7 @@ export class SimBoard implements Hardware {
     phases = 3
     measuresCurrentVoltage = true
     s0ImpPerKwh = 1000
+    hasDisplay = true
     pilotHighMv = 12000
     pilotLowMv = 12000
     currentMa = 0

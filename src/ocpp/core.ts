@@ -10,12 +10,14 @@ import { link } from "./link"
 import { wsSetPingInterval } from "./ws"
 import { nowIso, setWallClock } from "../util/clock"
 import { parseIso8601 } from "../util/iso8601"
-import { configInt, configGet, configChange, configNames, configAccess } from "../store/config"
+import { configInt, configGet, configBool, configChange, configSet, configNames, configAccess } from "../store/config"
 import { IecController } from "../evse/iec"
 import { CpState, currentForDutyPermille, MIN_CURRENT_A } from "../evse/pilot"
 import { EnergyMeter } from "../evse/meter"
 import { Hardware } from "../hal/hardware"
 import { hex16 } from "../util/encoding"
+import { toJson } from "../util/json"
+import { offeredLimitA, setLimit, clearLimit, Slot } from "../evse/limits"
 
 export const VENDOR = "OpenWallbox"
 /** Retry delay for BootNotification when the central system gave none (or a CALLERROR). */
@@ -83,6 +85,9 @@ let heartbeatDueMs = 0
 let nextSampleMs = 0
 let pendingCard = ""
 let triggered = ""
+/** End of the random delay of the running transaction (ds.millis), 0 for none. */
+let delayUntilMs = 0
+let resetDelayCancel = false
 /** StopTransaction of a transaction that ended locally, until the central system has it. */
 let pendingStop: any
 
@@ -302,6 +307,9 @@ function endTransaction(reason: string) {
     cp.txActive = false
     cp.finishing = true
     cp.boundary = true
+    delayUntilMs = 0
+    // RandomDelayCancel holds for one transaction only (seed §6.2.1)
+    resetDelayCancel = true
 }
 
 async function cardService() {
@@ -345,10 +353,26 @@ async function startService() {
     cp.finishing = false
     cp.boundary = true
     nextSampleMs = ds.millis() + configInt("MeterValueSampleInterval") * 1000
+    startRandomDelay()
     if (r.idTagInfo.status !== "Accepted") endTransaction("DeAuthorized")
 }
 
+/**
+ * UK Smart Charge Points Regulations (seed §6.2.1): RandomDelay "duration,mode,enable"
+ * holds charging back at the start of every transaction, for the duration (mode 1) or
+ * a random part of it (mode 2), unless RandomDelayCancel.
+ */
+function startRandomDelay() {
+    const rd = configGet("RandomDelay").split(",")
+    const ms = parseInt(rd[0]) * 1000
+    delayUntilMs = rd[2] === "1" ? ds.millis() + (rd[1] === "2" ? Math.randomInt(ms) : ms) : 0
+}
+
 async function stopService() {
+    if (resetDelayCancel) {
+        resetDelayCancel = false
+        await configSet("RandomDelayCancel", "false")
+    }
     if (!pendingStop) return
     await rpcCall("StopTransaction", pendingStop)
     pendingStop = undefined
@@ -360,9 +384,16 @@ export function coreApplyPermission() {
     const unplugged = ctl.evState === CpState.A
     if (cp.txActive && unplugged) endTransaction("EVDisconnected")
     if (cp.finishing && unplugged) cp.finishing = false
+    // free vend (seed §4.3): no authorisation, the session runs under FreevendIdTag
+    if (configBool("FreevendEnabled") && !cp.txActive && !cp.finishing && !cp.authIdTag && plugged() && cp.available) {
+        cp.authIdTag = configGet("FreevendIdTag")
+        cp.authUntilMs = ds.millis() + configInt("ConnectionTimeOut") * 1000
+    }
+    if (delayUntilMs > ds.millis() && !configBool("RandomDelayCancel")) setLimit(Slot.DelayCharge, 0)
+    else clearLimit(Slot.DelayCharge)
     const allowed = (cp.txActive || cp.authIdTag !== "") && cp.available
     ctl.permit = allowed
-    ctl.offerA = allowed ? hw.ratedCurrentA : 0
+    ctl.offerA = allowed ? offeredLimitA() : 0
     ctl.available = cp.available
 }
 
@@ -394,26 +425,43 @@ export async function coreService() {
 
 // ---- requests from the central system ----
 
-function getConfiguration(p: any) {
-    const all = configNames()
-    const keys: string[] = p.key && p.key.length ? p.key : all
+/** Keys per WebSocket fragment of a GetConfiguration answer. */
+const CONFIG_KEYS_PER_PART = 8
+
+/**
+ * GetConfiguration, streamed: the answer is built and sent a few keys at a time (all
+ * keys as objects would take about 12 KB of heap). More keys than
+ * GetConfigurationMaxKeys in one request: CALLERROR OccurenceConstraintViolation; no key
+ * list: every key.
+ */
+function getConfiguration(p: any): () => Promise<string> {
+    const asked: string[] = p.key && p.key.length ? p.key : undefined
+    const keys = asked || configNames()
     const max = configInt("GetConfigurationMaxKeys")
-    if (p.key && keys.length > max)
-        throw new CallError("OccurenceConstraintViolation", "at most " + max + " keys per request")
-    const known: any[] = []
+    if (asked && asked.length > max) throw new CallError("OccurenceConstraintViolation", "at most " + max + " keys per request")
     const unknown: string[] = []
-    for (const k of keys) {
-        const access = configAccess(k)
-        // write-only keys (AuthorizationKey) are never reported
-        if (!access || access === "W") {
-            if (p.key && p.key.length) unknown.push(k)
-            continue
+    let i = 0
+    let any = false
+    return async () => {
+        if (i > keys.length) return undefined
+        const out: string[] = [i ? "" : '{"configurationKey":[']
+        for (let n = 0; n < CONFIG_KEYS_PER_PART && i < keys.length; n++) {
+            const k = keys[i++]
+            const access = configAccess(k)
+            // write-only keys (AuthorizationKey) are never reported
+            if (!access || access === "W") {
+                if (asked) unknown.push(k)
+                continue
+            }
+            out.push((any ? "," : "") + '{"key":' + toJson(k) + ',"readonly":' + (access === "R") + ',"value":' + toJson(configGet(k)) + "}")
+            any = true
         }
-        known.push({ key: k, readonly: access === "R", value: configGet(k) })
+        if (i === keys.length) {
+            i++
+            out.push("]" + (unknown.length ? ',"unknownKey":' + toJson(unknown) : "") + "}")
+        }
+        return out.join("")
     }
-    const r: any = { configurationKey: known }
-    if (unknown.length) r.unknownKey = unknown
-    return r
 }
 
 /** Handle a Core request; undefined when the action is not one of ours. */

@@ -8,7 +8,7 @@
 // - CALLRESULT / CALLERROR frames are never answered; unknown ids are dropped.
 import * as ds from "@devicescript/core"
 import { hasSpec, validate, validationError } from "./schema"
-import { wsIsOpen, wsOversizeLength, wsSendText, WS_MAX_MESSAGE_BYTES } from "./ws"
+import { wsIsOpen, wsOversizeLength, wsSendText, wsSendTextStream, WS_MAX_MESSAGE_BYTES } from "./ws"
 import { toJson } from "../util/json"
 
 export const enum MessageType {
@@ -34,7 +34,9 @@ export class CallError extends Error {
 
 /**
  * Handles one incoming CALL whose payload already passed its spec.
- * Returns the CALLRESULT payload, or undefined for "recognised but not supported".
+ * Returns the CALLRESULT payload — an object, or for long answers a function returning
+ * the payload's JSON text part by part (undefined after the last part), streamed in
+ * WebSocket fragments — or undefined for "recognised but not supported".
  */
 export type CallHandler = (action: string, payload: any) => Promise<any>
 
@@ -212,6 +214,20 @@ async function handleFrame(text: string) {
         return await sendCallError(id, "InternalError", "")
     }
     if (result === undefined) return await sendCallError(id, "NotSupported", action + " is not supported")
-    await wsSendText(toJson([MessageType.CallResult, id, result]))
+    if (typeof result === "function") {
+        const next = result as () => Promise<string>
+        let stage = 0
+        await wsSendTextStream(async () => {
+            if (stage === 0) {
+                stage = 1
+                return "[3," + toJson(id) + ","
+            }
+            const part = stage === 1 ? await next() : undefined
+            if (part !== undefined) return part
+            if (stage === 2) return undefined
+            stage = 2
+            return "]"
+        })
+    } else await wsSendText(toJson([MessageType.CallResult, id, result]))
     if (afterReply) afterReply()
 }

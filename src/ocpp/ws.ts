@@ -189,10 +189,10 @@ export function parseWsUrl(url: string): WsUrl {
  * `len` payload bytes. The runtime allocates at most 57 344 bytes at once, so the
  * 64-bit length form is never needed.
  */
-function frameHeader(opcode: number, len: number, maskKey: Buffer) {
+function frameHeader(opcode: number, len: number, maskKey: Buffer, fin = true) {
     const ext = len < 126 ? 0 : 2
     const hdr = Buffer.alloc(6 + ext)
-    hdr[0] = 0x80 | opcode
+    hdr[0] = (fin ? 0x80 : 0) | opcode
     hdr[1] = 0x80 | (ext ? 126 : len)
     if (ext) {
         hdr[2] = len >> 8
@@ -206,9 +206,9 @@ function frameHeader(opcode: number, len: number, maskKey: Buffer) {
  * Build one client frame. The payload is XOR-masked with `maskKey` (4 bytes),
  * as RFC 6455 §5.3 requires of every client-to-server frame.
  */
-export function encodeFrame(opcode: number, payload: Buffer, maskKey: Buffer) {
+export function encodeFrame(opcode: number, payload: Buffer, maskKey: Buffer, fin = true) {
     const n = payload.length
-    const hdr = frameHeader(opcode, n, maskKey)
+    const hdr = frameHeader(opcode, n, maskKey, fin)
     const frame = Buffer.alloc(hdr.length + n)
     frame.blitAt(0, hdr, 0, hdr.length)
     frame.blitAt(hdr.length, payload, 0, n)
@@ -343,35 +343,69 @@ export async function wsConnect(url: string, authorization: string) {
 }
 
 /** Send one frame; frames from concurrent fibers are serialised, never interleaved. */
-async function sendFrame(opcode: number, payload: Buffer) {
+/** Write one frame; the caller holds the send lock. */
+async function writeFrame(opcode: number, payload: Buffer, fin: boolean) {
+    const mask = Buffer.alloc(4)
+    ;(mask as any).fillRandom()
+    const n = payload.length
+    if (n <= WRITE_PIECE_BYTES) return await rawWrite(encodeFrame(opcode, payload, mask, fin))
+    // header first, then masked pieces of a multiple of 4 bytes (mask phase stays aligned)
+    await rawWrite(frameHeader(opcode, n, mask, fin))
+    const word = mask.getAt(0, "i32")
+    for (let off = 0; off < n; off += WRITE_PIECE_BYTES) {
+        // Buffer.slice does not clamp its end in this runtime: clamp it here
+        const piece = payload.slice(off, Math.min(off + WRITE_PIECE_BYTES, n))
+        maskInPlace(piece, 0, piece.length, word)
+        await rawWrite(piece)
+        await ds.sleep(1)
+    }
+}
+
+/** Frames of concurrent fibers are serialised, never interleaved. */
+async function lockSend() {
     while (sending) await ds.wait(sendDone, 1000)
     sending = true
+}
+
+function unlockSend() {
+    sending = false
+    sendDone.emit(0)
+}
+
+async function sendFrame(opcode: number, payload: Buffer) {
+    await lockSend()
     try {
-        const mask = Buffer.alloc(4)
-        ;(mask as any).fillRandom()
-        const n = payload.length
-        if (n <= WRITE_PIECE_BYTES) {
-            await rawWrite(encodeFrame(opcode, payload, mask))
-            return
-        }
-        // header first, then masked pieces of a multiple of 4 bytes (mask phase stays aligned)
-        await rawWrite(frameHeader(opcode, n, mask))
-        const word = mask.getAt(0, "i32")
-        for (let off = 0; off < n; off += WRITE_PIECE_BYTES) {
-            const piece = payload.slice(off, off + WRITE_PIECE_BYTES)
-            maskInPlace(piece, 0, piece.length, word)
-            await rawWrite(piece)
-            await ds.sleep(1)
-        }
+        await writeFrame(opcode, payload, true)
     } finally {
-        sending = false
-        sendDone.emit(0)
+        unlockSend()
     }
 }
 
 /** Send a text message (one unfragmented frame). */
 export async function wsSendText(text: string) {
     await sendFrame(WsOp.Text, Buffer.from(text))
+}
+
+/**
+ * Send one text message made of parts, each its own frame (text, continuations, FIN on
+ * the last: RFC 6455 §5.4), so that a long message never exists whole on the heap.
+ * @param next returns the next part, or undefined after the last one
+ */
+export async function wsSendTextStream(next: () => Promise<string>) {
+    await lockSend()
+    try {
+        let op = WsOp.Text
+        let part = await next()
+        while (part !== undefined) {
+            const following = await next()
+            await writeFrame(op, Buffer.from(part), following === undefined)
+            op = WsOp.Continuation
+            part = following
+            await ds.sleep(1)
+        }
+    } finally {
+        unlockSend()
+    }
 }
 
 /**
@@ -466,7 +500,7 @@ export async function wsReceive(timeoutMs: number): Promise<string> {
             else if (op === WsOp.Close) {
                 // echo the status code, then drop the socket (§5.5.1)
                 try {
-                    await sendFrame(WsOp.Close, body.slice(0, 2))
+                    await sendFrame(WsOp.Close, len >= 2 ? body.slice(0, 2) : body)
                 } catch {}
                 closeSocket()
                 return null

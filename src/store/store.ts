@@ -7,7 +7,10 @@
 //   and the later read aborts the VM — so writes above the limit are refused here;
 // - each write costs a 24-byte entry header plus the value rounded up to 8 bytes.
 // Every record ends with a CRC-16 so a torn or corrupt value reads as missing, never as
-// garbage. Callers write only when a value changed (flash wear).
+// garbage. A write is a command to the settings service that it carries out later: each
+// write is read back before it counts as done, so nothing is acknowledged (to the central
+// system, to the journal) before it is in flash. Callers write only when a value changed
+// (flash wear).
 import * as ds from "@devicescript/core"
 
 const settings = new ds.Settings()
@@ -75,7 +78,10 @@ export async function storeRead(key: string): Promise<Buffer> {
     return b.slice(0, n)
 }
 
-/** Write a record. Throws RangeError above storeCapacity(key). */
+/**
+ * Write a record and read it back.
+ * @throws RangeError above storeCapacity(key); Error when the flash did not take it
+ */
 export async function storeWrite(key: string, payload: Buffer) {
     const n = payload.length
     if (key.length > 13 || n > storeCapacity(key)) throw new RangeError("record too large: " + key)
@@ -87,11 +93,15 @@ export async function storeWrite(key: string, payload: Buffer) {
     await settings.set(key, rec)
     storeStats.writes++
     storeStats.bytes += 24 + ((key.length + 1 + rec.length + 7) & ~7)
+    const back = await rawGet(key)
+    if (!back || back.toString("hex") !== rec.toString("hex")) throw new Error("flash write failed: " + key)
 }
 
 export async function storeDelete(key: string) {
     await settings.delete(key)
     storeStats.writes++
+    // the read-back is the barrier: the delete has been carried out once it answers
+    await rawGet(key)
 }
 
 /** Text helpers for records that hold a string. */

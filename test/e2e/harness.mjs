@@ -7,6 +7,13 @@ import { serveControlApi } from "../../tools/sim/api.mjs"
 
 let nextId = 1
 
+/**
+ * Commissioning policy the test central system applies after each boot: cards instead
+ * of free vend, no UK random delay (both on in the seed's defaults). Pass
+ * `csms: { configureOnBoot: null }` to test the defaults themselves.
+ */
+export const TEST_CONFIG = { FreevendEnabled: "false", RandomDelay: "600,2,0" }
+
 /** Wait until fn() returns a truthy value (polled every 50 ms); returns that value. */
 export async function waitFor(fn, { timeout = 20000, what = "condition" } = {}) {
     const t0 = Date.now()
@@ -36,7 +43,7 @@ export async function startBench(o = {}) {
     const id = o.id ?? `CP-E2E-${process.pid}-${nextId++}`
     let csms
     if (!o.noCsms) {
-        csms = new CentralSystem({ quiet: !process.env.E2E_VERBOSE, ...o.csms })
+        csms = new CentralSystem({ quiet: !process.env.E2E_VERBOSE, configureOnBoot: TEST_CONFIG, ...o.csms })
         await csms.listen(o.csmsPort ?? 0)
     }
     const vmLog = []
@@ -93,9 +100,10 @@ export async function startBench(o = {}) {
     return bench
 }
 
-/** Boot and wait until the connector reports Available to the central system. */
+/** Boot and wait until the connector reports Available and the commissioning is applied. */
 export async function bootToAvailable(b) {
     await b.until(s => s.ocppConnected && s.registration === "Accepted" && s.connectorStatus === "Available", "Available", 30000)
+    if (b.csms.o.configureOnBoot) await waitFor(() => b.csms.configured[b.id], { what: "commissioning" })
     await waitFor(() => b.csms.messages({ action: "StatusNotification", dir: "in", identity: b.id }).find(m => m.payload.connectorId === 1), {
         what: "StatusNotification for connector 1",
     })

@@ -32,3 +32,8 @@ test("every control API route is documented in docs/simulator.md", async () => {
         assert.ok(doc.includes(`${method} ${p}`), `${route} is not in docs/simulator.md`)
     }
 })
+
+test("docs/configuration.md is generated from the key registry", async () => {
+    const { generate } = await import("../../tools/gen-config-doc.mjs")
+    assert.equal(fs.readFileSync(path.join(ROOT, "docs/configuration.md"), "utf8"), generate(), "run node tools/gen-config-doc.mjs")
+})

@@ -16,6 +16,8 @@ export class CentralSystem extends EventEmitter {
      * @param {number} [o.heartbeatInterval] interval returned by BootNotification, s
      * @param {Record<string,string>|null} [o.passwords] identity → password; null accepts all
      * @param {(idTag: string) => object} [o.authorize] idTagInfo for an idTag
+     * @param {Record<string,string>} [o.configureOnBoot] ChangeConfiguration sent after every
+     *   accepted BootNotification (a CPO's commissioning policy)
      * @param {boolean} [o.quiet] no console log
      */
     constructor(o = {}) {
@@ -29,6 +31,8 @@ export class CentralSystem extends EventEmitter {
         this.seq = 0
         this.connects = 0
         this.authFailures = 0
+        /** identity → true once configureOnBoot was applied after its last boot */
+        this.configured = {}
     }
 
     /**
@@ -125,11 +129,18 @@ export class CentralSystem extends EventEmitter {
             this.emit("disconnect", id)
         })
         const now = () => new Date().toISOString()
-        client.handle("BootNotification", () => ({
-            status: this.o.bootStatus,
-            currentTime: now(),
-            interval: this.o.bootStatus === "Accepted" ? this.o.heartbeatInterval : this.o.bootRetryInterval ?? 10,
-        }))
+        client.handle("BootNotification", () => {
+            const status = this.o.bootStatus
+            if (status === "Accepted" && this.o.configureOnBoot) {
+                this.configured[id] = false
+                setTimeout(() => this.configure(id), 50)
+            }
+            return {
+                status,
+                currentTime: now(),
+                interval: status === "Accepted" ? this.o.heartbeatInterval : this.o.bootRetryInterval ?? 10,
+            }
+        })
         client.handle("Heartbeat", () => ({ currentTime: now() }))
         client.handle("StatusNotification", () => ({}))
         client.handle("Authorize", ({ params }) => ({ idTagInfo: this.idTagInfo(params.idTag) }))
@@ -158,6 +169,19 @@ export class CentralSystem extends EventEmitter {
             throw createRPCError("NotImplemented", `${method} is not handled by this central system`)
         })
         this.emit("connect", id)
+    }
+
+    async configure(identity) {
+        for (const [key, value] of Object.entries(this.o.configureOnBoot)) {
+            try {
+                const r = await this.call(identity, "ChangeConfiguration", { key, value })
+                if (!this.o.quiet) console.log(`[csms] ${identity}: ${key}=${value} ${r.status}`)
+            } catch (e) {
+                if (!this.o.quiet) console.log(`[csms] ${identity}: ${key}: ${e.message}`)
+            }
+        }
+        this.configured[identity] = true
+        this.emit("configured", identity)
     }
 
     idTagInfo(idTag) {

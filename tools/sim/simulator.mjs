@@ -308,6 +308,8 @@ export class Simulator extends EventEmitter {
             contactorWelded: this.contactor.welded,
             energyWh: fw.e ?? null,
             s0PulsesCounted: fw.p ?? null,
+            flashWrites: fw.fw ?? null,
+            flashBytes: fw.fb ?? null,
             s0PulsesEmitted: this.meter.emitted,
             meterEnergyWh: Math.floor(this.meter.energyWh),
             powerW: Math.round(this.meter.powerW),
