@@ -14,9 +14,9 @@ import { EnergyMeter } from "./evse/meter"
 import { S0Counter, pollS0 } from "./hal/s0"
 import { linkRun, link, LinkTarget } from "./ocpp/link"
 import { rpcOnCall } from "./ocpp/rpc"
-import { cp, coreInit, coreService, coreHandleCall, coreOnCard, coreLinkChanged, coreConfigChanged } from "./ocpp/core"
+import { cp, coreInit, coreService, coreHandleCall, coreOnCard, coreLinkChanged, coreConfigChanged, coreSecurityEvent } from "./ocpp/core"
 import { configLoad, configGet, configSet, configBool, configOnChange, configInt, configDefaults, configSetProviders } from "./store/config"
-import { storeRead, storeWrite, storeReadText, storeWriteText, storeStats } from "./store/store"
+import { storeRead, storeWrite, storeReadText, storeWriteText, storeStats, storeOnCorrupt } from "./store/store"
 import { base64Encode, hexDecode } from "./util/encoding"
 import { Slot, setLimit, limitedBy, limitedChannels } from "./evse/limits"
 
@@ -166,6 +166,8 @@ function configFromBoard() {
 /** Start the wallbox on a board. Returns once every fiber runs. */
 export async function startWallbox(board: Hardware) {
     hw = board
+    // a record that fails its check falls back to its default, and the operator hears of it
+    storeOnCorrupt(key => coreSecurityEvent("InvalidSettingsRecord", "flash record " + key + " failed its CRC check"))
     configFromBoard()
     await configLoad()
     meter.impPerKwh = hw.s0ImpPerKwh

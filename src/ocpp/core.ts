@@ -215,6 +215,27 @@ async function bootService(): Promise<boolean> {
     return false
 }
 
+// ---- security events (OCPP 1.6 security whitepaper; the seed's list plus our own) ----
+
+/** Events waiting for an accepted registration, as "type|techInfo". */
+let securityEvents: string[] = ["StartupOfTheDevice|"]
+
+/** Queue a SecurityEventNotification (held until the central system accepted us). */
+export function coreSecurityEvent(type: string, techInfo: string) {
+    if (securityEvents.length < 16) securityEvents.push(type + "|" + techInfo)
+}
+
+async function securityService() {
+    while (securityEvents.length) {
+        const e = securityEvents[0]
+        const bar = e.indexOf("|")
+        const p: any = { type: e.slice(0, Math.min(bar, 50)), timestamp: nowIso() }
+        if (bar + 1 < e.length) p.techInfo = e.slice(bar + 1, bar + 256)
+        await rpcCall("SecurityEventNotification", p)
+        securityEvents = securityEvents.slice(1)
+    }
+}
+
 async function heartbeatService() {
     const now = ds.millis()
     // any answered CALL counts as activity (OCPP 1.6 §4.6)
@@ -414,6 +435,7 @@ export async function coreService() {
         coreApplyPermission()
         await meterService()
         await statusService()
+        await securityService()
         await heartbeatService()
         if (triggered.indexOf("StatusNotification") >= 0) cp.statusSent = cp.status0Sent = ""
         triggered = ""

@@ -97,6 +97,11 @@ export async function storeWrite(key: string, payload: Buffer) {
     if (!back || back.toString("hex") !== rec.toString("hex")) throw new Error("flash write failed: " + key)
 }
 
+/** Write raw bytes without a CRC (tests use it to stand for a torn write). */
+export async function storeWriteRaw(key: string, bytes: Buffer) {
+    await settings.set(key, bytes)
+}
+
 export async function storeDelete(key: string) {
     await settings.delete(key)
     storeStats.writes++

@@ -22,6 +22,9 @@ test("TC_001 cold boot: BootNotification, then StatusNotification for connectors
                 [1, "Available", "NoError"],
             ]
         )
+        // security events wait for the registration (security whitepaper): the startup one
+        const ev = await b.message("SecurityEventNotification")
+        assert.equal(ev.payload.type, "StartupOfTheDevice")
         // the wall clock comes from BootNotification.conf currentTime
         const skew = Math.abs(Date.parse(sn[1].payload.timestamp) - Date.parse(sn[1].time))
         assert.ok(skew < 2000, `timestamp skew ${skew} ms`)
