@@ -4,7 +4,8 @@
 //   node tools/bench-evse.mjs [--trials 5] [--seconds 20] [--imp-per-kwh 10000]
 // At 32 A on three phases (22 kW) and 10 000 imp/kWh the meter pulses at 61 Hz.
 import { parseArgs } from "node:util"
-import { CentralSystem } from "./csms/csms.mjs"
+import { CentralSystem, BENCH_COMMISSIONING } from "./csms/csms.mjs"
+import { sleep, until } from "./wait.mjs"
 import { Simulator } from "./sim/simulator.mjs"
 
 const { values } = parseArgs({
@@ -19,16 +20,8 @@ const TRIALS = Number(values.trials)
 const SECONDS = Number(values.seconds)
 const ID = "BENCH-EVSE"
 
-const sleep = ms => new Promise(r => setTimeout(r, ms))
-async function until(pred, what, ms = 30000) {
-    const t0 = Date.now()
-    while (!pred()) {
-        if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`)
-        await sleep(20)
-    }
-}
 
-const csms = new CentralSystem({ quiet: true, configureOnBoot: { FreevendEnabled: "false", RandomDelay: "600,2,0" } })
+const csms = new CentralSystem({ quiet: true, configureOnBoot: BENCH_COMMISSIONING })
 await csms.listen(0)
 const sim = new Simulator({ csms: csms.url, id: ID, impPerKwh: Number(values["imp-per-kwh"]) })
 await sim.start()

@@ -4,21 +4,14 @@
 // erase of the other region per compaction).
 //   node tools/bench-flash.mjs [--seconds 40]
 import { parseArgs } from "node:util"
-import { CentralSystem } from "./csms/csms.mjs"
+import { CentralSystem, BENCH_COMMISSIONING } from "./csms/csms.mjs"
+import { sleep, until } from "./wait.mjs"
 import { Simulator } from "./sim/simulator.mjs"
 
 const { values } = parseArgs({ args: process.argv.slice(2), options: { seconds: { type: "string", default: "40" } } })
 const ID = "BENCH-FLASH"
-const sleep = ms => new Promise(r => setTimeout(r, ms))
-async function until(pred, what, ms = 60000) {
-    const t0 = Date.now()
-    while (!pred()) {
-        if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`)
-        await sleep(50)
-    }
-}
 
-const csms = new CentralSystem({ quiet: true, configureOnBoot: { FreevendEnabled: "false", RandomDelay: "600,2,0" } })
+const csms = new CentralSystem({ quiet: true, configureOnBoot: BENCH_COMMISSIONING })
 await csms.listen(0)
 // a commissioned charger: the configuration is in flash before the day starts
 const sim = new Simulator({ csms: csms.url, id: ID })

@@ -9,7 +9,7 @@
 //   node tools/size.mjs [--no-heap] [--heap-step 1024]
 import { parseArgs } from "node:util"
 import { buildTarget, imageFigures } from "./build.mjs"
-import { CentralSystem } from "./csms/csms.mjs"
+import { CentralSystem, BENCH_COMMISSIONING } from "./csms/csms.mjs"
 import { Simulator } from "./sim/simulator.mjs"
 import { fileURLToPath } from "node:url"
 
@@ -48,7 +48,7 @@ export async function measureCode({ log = () => {} } = {}) {
 
 /** Run one charging session with `reserve` bytes held back; true when the VM never ran out of memory. */
 async function sessionSurvives(reserve, verbose) {
-    const csms = new CentralSystem({ quiet: true, configureOnBoot: { FreevendEnabled: "false", RandomDelay: "600,2,0" } })
+    const csms = new CentralSystem({ quiet: true, configureOnBoot: BENCH_COMMISSIONING })
     await csms.listen(0)
     let oom = false
     const sim = new Simulator({

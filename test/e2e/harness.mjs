@@ -1,18 +1,17 @@
 // End-to-end harness: a strict ocpp-rpc central system, the firmware in the DeviceScript
 // simulator, and the bench control API on real sockets (ports chosen by the OS).
 import assert from "node:assert/strict"
-import { CentralSystem } from "../../tools/csms/csms.mjs"
+import { CentralSystem, BENCH_COMMISSIONING } from "../../tools/csms/csms.mjs"
 import { Simulator } from "../../tools/sim/simulator.mjs"
 import { serveControlApi } from "../../tools/sim/api.mjs"
 
 let nextId = 1
 
 /**
- * Commissioning policy the test central system applies after each boot: cards instead
- * of free vend, no UK random delay (both on in the seed's defaults). Pass
- * `csms: { configureOnBoot: null }` to test the defaults themselves.
+ * Commissioning the test central system applies after each boot (cards, no random delay).
+ * Pass `csms: { configureOnBoot: null }` to test the seed's defaults themselves.
  */
-export const TEST_CONFIG = { FreevendEnabled: "false", RandomDelay: "600,2,0" }
+export const TEST_CONFIG = BENCH_COMMISSIONING
 
 /** Wait until fn() returns a truthy value (polled every 50 ms); returns that value. */
 export async function waitFor(fn, { timeout = 20000, what = "condition" } = {}) {

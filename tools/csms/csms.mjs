@@ -7,6 +7,12 @@ import { createRequire } from "node:module"
 import https from "node:https"
 
 const require = createRequire(import.meta.url)
+
+/**
+ * The commissioning the bench and the tests apply after each boot, as a CPO would: RFID
+ * cards instead of free vend, no UK random delay (both on in the seed's defaults).
+ */
+export const BENCH_COMMISSIONING = { FreevendEnabled: "false", RandomDelay: "600,2,0" }
 const { RPCServer, createRPCError } = require("ocpp-rpc")
 
 export class CentralSystem extends EventEmitter {
