@@ -14,7 +14,17 @@ import { EnergyMeter } from "./evse/meter"
 import { S0Counter, pollS0 } from "./hal/s0"
 import { linkRun, link, LinkTarget } from "./ocpp/link"
 import { rpcOnCall } from "./ocpp/rpc"
-import { cp, coreInit, coreService, coreHandleCall, coreOnCard, coreLinkChanged, coreConfigChanged, coreSecurityEvent } from "./ocpp/core"
+import {
+    cp,
+    coreInit,
+    coreService,
+    coreHandleCall,
+    coreOnCard,
+    coreLinkChanged,
+    coreConfigChanged,
+    coreSecurityEvent,
+    coreApplyPermission,
+} from "./ocpp/core"
 import { configLoad, configGet, configSet, configBool, configOnChange, configInt, configDefaults, configSetProviders } from "./store/config"
 import { storeRead, storeWrite, storeReadText, storeWriteText, storeStats, storeOnCorrupt } from "./store/store"
 import { base64Encode, hexDecode } from "./util/encoding"
@@ -130,8 +140,19 @@ function statusLine() {
 async function outboxLoop() {
     for (;;) {
         await ds.wait(outboxWake, OUTBOX_PERIOD_MS)
-        await hw.sampleMeter()
         await coreService()
+    }
+}
+
+/**
+ * Everything that must go on while the outbox waits for an answer (up to 30 s): session
+ * decisions, the energy register in flash, the meter, the display.
+ */
+async function housekeepingLoop() {
+    for (;;) {
+        await ds.sleep(OUTBOX_PERIOD_MS)
+        coreApplyPermission()
+        await hw.sampleMeter()
         // the register is persisted every 100 Wh and at every transaction boundary
         if (meter.needsPersist() || cp.boundary) {
             cp.boundary = false
@@ -190,4 +211,5 @@ export async function startWallbox(board: Hardware) {
         outboxWake.emit(0)
     })
     outboxLoop.start()
+    housekeepingLoop.start()
 }

@@ -416,6 +416,7 @@ export function coreApplyPermission() {
     ctl.permit = allowed
     ctl.offerA = allowed ? offeredLimitA() : 0
     ctl.available = cp.available
+    cp.status = deriveStatus()
 }
 
 /**

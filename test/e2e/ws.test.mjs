@@ -38,6 +38,7 @@ async function rawPeer({ protocol = "ocpp1.6", verifyStatus } = {}) {
                     BootNotification: { status: "Accepted", currentTime: now, interval: 300 },
                     Heartbeat: { currentTime: now },
                     StatusNotification: {},
+                    SecurityEventNotification: {},
                 }
                 if (answers[m[2]]) sock.send(JSON.stringify([3, m[1], answers[m[2]]]))
             }
