@@ -5,6 +5,7 @@
 import { parseArgs } from "node:util"
 import { Simulator } from "./simulator.mjs"
 import { serveControlApi } from "./api.mjs"
+import { benchFallback } from "../bench/serve.mjs"
 
 const USAGE =
     "usage: npm run sim -- --csms <ws://host:port/path> --id <ChargePointId> [--key <AuthorizationKey>] " +
@@ -41,9 +42,13 @@ export async function main(argv) {
         log: values.quiet ? undefined : line => console.log(`[firmware] ${line}`),
     })
     sim.on("log", m => console.log(m))
-    await sim.start()
+    // the API and the web bench first: the page shows the build and the boot
+    const started = sim.start()
+    started.catch(() => {})
     const port = Number(values["api-port"])
-    await serveControlApi(sim, { port })
+    await serveControlApi(sim, { port, fallback: benchFallback })
+    console.log(`web bench: http://127.0.0.1:${port}/  (building and starting the firmware...)`)
+    await started
     console.log(`simulator: firmware running as "${values.id}" against ${values.csms}`)
     console.log(`control API: http://127.0.0.1:${port}/api/state`)
     const stop = async () => {

@@ -81,6 +81,9 @@ export class Simulator extends EventEmitter {
         this.powerCuts = 0
         this.contactorEvents = [] // [ms, closed] for latency figures
         this.t0 = performance.now()
+        this.starting = null // "building" | "booting" while start() runs
+        this.netUp = true
+        this.netConns = new Set()
     }
 
     now() {
@@ -88,7 +91,9 @@ export class Simulator extends EventEmitter {
     }
 
     async start() {
+        this.setStarting("building")
         const image = await buildTarget("sim", { log: m => this.emit("log", m) })
+        this.setStarting("booting")
         this.image = image
         loadSpecs()
         this.flashDir = this.o.flash ? path.resolve(this.o.flash) : fs.mkdtempSync(path.join(os.tmpdir(), "wallbox-flash-"))
@@ -97,9 +102,70 @@ export class Simulator extends EventEmitter {
         this.startBus()
         await new Promise(resolve => this.server.listen(0, "127.0.0.1", resolve))
         this.busPort = this.server.address().port
+        await this.startNetProxy()
         this.timer = setInterval(() => this.tick(), MODEL_TICK_MS)
         this.lastTick = this.now()
         this.spawnVm()
+        this.setStarting(null)
+    }
+
+    setStarting(step) {
+        this.starting = step
+        this.emit("phase", this.phase())
+    }
+
+    /**
+     * What the bench shows while it comes up: "building" (the firmware image), "booting"
+     * (VM started, nothing displayed yet), "connecting" (no link to the central system),
+     * "online", or "off" (power cut).
+     */
+    phase() {
+        if (this.starting) return this.starting
+        if (!this.timer) return "stopped"
+        if (!this.vm) return "off"
+        if (!this.firmware.s) return "booting"
+        return this.firmware.on === 1 ? "online" : "connecting"
+    }
+
+    /**
+     * The network between the board and a ws:// central system: a TCP proxy the VM's
+     * connection to the provisioned host:port goes through (vm-preload.cjs), so that the
+     * bench can drop it. wss:// connections go direct (no drop).
+     */
+    async startNetProxy() {
+        let u
+        try {
+            u = new URL(this.o.csms || "")
+        } catch {
+            return
+        }
+        if (u.protocol !== "ws:") return
+        this.netTarget = { host: u.hostname, port: Number(u.port || 80) }
+        this.netProxy = net.createServer(client => {
+            if (!this.netUp) return client.destroy()
+            const upstream = net.connect(this.netTarget)
+            for (const [a, b] of [[client, upstream], [upstream, client]]) {
+                a.setNoDelay(true)
+                a.pipe(b)
+                a.on("error", () => b.destroy())
+                a.on("close", () => b.destroy())
+                this.netConns.add(a)
+                a.on("close", () => this.netConns.delete(a))
+            }
+        })
+        await new Promise(resolve => this.netProxy.listen(0, "127.0.0.1", resolve))
+    }
+
+    /** Drop the network: cut the board's connections, refuse new ones. */
+    networkDrop() {
+        if (!this.netProxy) throw Object.assign(new Error("the network can be dropped only with a ws:// central system"), { status: 409 })
+        this.netUp = false
+        for (const s of this.netConns) s.destroy()
+    }
+
+    networkRestore() {
+        if (!this.netProxy) throw Object.assign(new Error("the network can be dropped only with a ws:// central system"), { status: 409 })
+        this.netUp = true
     }
 
     /** The Jacdac bus with the board's services, bridged to the VM over TCP. */
@@ -190,7 +256,16 @@ export class Simulator extends EventEmitter {
         const args = ["-r", PRELOAD, CLI, "--no-colors", "run", "--tcp", "--device-id", deviceIdFor(this.o.id || "sim"), this.image.dbg]
         const child = spawn(process.execPath, args, {
             cwd: this.flashDir,
-            env: { ...process.env, ...this.o.env, SIM_BUS_PORT: String(this.busPort), NO_UPDATE_NOTIFIER: "1" },
+            env: {
+                ...process.env,
+                ...this.o.env,
+                SIM_BUS_PORT: String(this.busPort),
+                NO_UPDATE_NOTIFIER: "1",
+                ...(this.netProxy && {
+                    SIM_NET_TARGET: `${this.netTarget.host}:${this.netTarget.port}`,
+                    SIM_NET_PROXY_PORT: String(this.netProxy.address().port),
+                }),
+            },
             // stdin stays open: the VM kills itself when it closes (the runner died)
             stdio: ["pipe", "pipe", "pipe"],
         })
@@ -231,6 +306,7 @@ export class Simulator extends EventEmitter {
         this.pilot.powerCut()
         this.reader.uid = null
         this.firmware = {}
+        this.emit("status", this.firmware)
     }
 
     /** Power back on: the firmware boots from its flash. */
@@ -250,8 +326,13 @@ export class Simulator extends EventEmitter {
 
     async stop() {
         clearInterval(this.timer)
+        this.timer = null
         await this.killVm()
         if (this.vmSock) this.vmSock.destroy()
+        if (this.netProxy) {
+            for (const s of this.netConns) s.destroy()
+            await new Promise(resolve => this.netProxy.close(resolve))
+        }
         await new Promise(resolve => this.server.close(resolve))
         this.bus.stop?.()
         if (this.tempFlash) fs.rmSync(this.flashDir, { recursive: true, force: true })
@@ -332,6 +413,7 @@ export class Simulator extends EventEmitter {
             },
             powered: !!this.vm,
             powerCuts: this.powerCuts,
+            network: this.netProxy ? (this.netUp ? "up" : "down") : null,
         }
     }
 

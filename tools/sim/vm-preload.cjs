@@ -10,6 +10,10 @@
 //      the VM 64 KiB at once, more than it can allocate;
 //    - a TLS write of 4096 bytes or more asserts on the ESP32 (MBEDTLS_SSL_OUT_CONTENT_LEN):
 //      here it kills the connection with a message saying so.
+// 3. The network: a plain TCP connection to the provisioned central system
+//    (SIM_NET_TARGET "host:port") goes through the runner's proxy (SIM_NET_PROXY_PORT),
+//    which can drop the network (POST /api/network/drop). The firmware still dials, and
+//    sends as Host, the provisioned URL.
 const net = require("net")
 const tls = require("tls")
 
@@ -25,6 +29,9 @@ net.createConnection = function (...args) {
         args[0] = Number(process.env.SIM_BUS_PORT)
         return originalCreateConnection.apply(this, args)
     }
+    const o = args[0]
+    if (typeof o === "object" && process.env.SIM_NET_PROXY_PORT && `${o.host}:${o.port}` === process.env.SIM_NET_TARGET)
+        args[0] = { ...o, host: "127.0.0.1", port: Number(process.env.SIM_NET_PROXY_PORT) }
     const sock = originalCreateConnection.apply(this, args)
     if (typeof args[0] === "object") esp32Like(sock, false)
     return sock
