@@ -52,9 +52,12 @@ test("TC_003 plug, card, charge, unplug: Authorize, StartTransaction, MeterValue
         assert.equal(stop.payload.transactionId, mv.payload.transactionId)
         assert.ok(stop.payload.meterStop >= Number(energy.value))
         assert.equal(stop.payload.meterStop, s.energyWh)
-        const statuses = b.csms.messages({ action: "StatusNotification", dir: "in", identity: b.id })
-            .filter(m => m.payload.connectorId === 1)
-            .map(m => m.payload.status)
+        const sn1 = () =>
+            b.csms.messages({ action: "StatusNotification", dir: "in", identity: b.id })
+                .filter(m => m.payload.connectorId === 1)
+                .map(m => m.payload.status)
+        // the display may be a pass ahead of the StatusNotification
+        const statuses = await waitFor(() => sn1().at(-1) === "Available" && sn1(), { what: "SN Available" })
         assert.deepEqual(statuses.slice(0, 2), ["Available", "Preparing"])
         assert.ok(statuses.includes("Charging"))
         assert.equal(statuses[statuses.length - 1], "Available")
