@@ -24,6 +24,7 @@ import {
     coreConfigChanged,
     coreSecurityEvent,
     coreApplyPermission,
+    coreLoad,
 } from "./ocpp/core"
 import { configLoad, configGet, configSet, configBool, configOnChange, configInt, configDefaults, configSetProviders } from "./store/config"
 import { storeRead, storeWrite, storeReadText, storeWriteText, storeStats, storeOnCorrupt } from "./store/store"
@@ -195,6 +196,7 @@ export async function startWallbox(board: Hardware) {
     const e = await storeRead("eWh")
     if (e && e.length === 4) meter.restore(e.getAt(0, "u32"))
     coreInit(hw, ctl, meter)
+    await coreLoad()
     configOnChange(name => {
         coreConfigChanged(name)
         applyHardwareConfig()

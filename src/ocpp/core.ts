@@ -18,6 +18,7 @@ import { Hardware } from "../hal/hardware"
 import { hex16 } from "../util/encoding"
 import { toJson } from "../util/json"
 import { offeredLimitA, setLimit, clearLimit, Slot } from "../evse/limits"
+import { storeReadText, storeWriteText } from "../store/store"
 
 export const VENDOR = "OpenWallbox"
 /** Retry delay for BootNotification when the central system gave none (or a CALLERROR). */
@@ -90,6 +91,10 @@ let delayUntilMs = 0
 let resetDelayCancel = false
 /** StopTransaction of a transaction that ended locally, until the central system has it. */
 let pendingStop: any
+/** Reset requested by the central system ("Hard"/"Soft"), carried out after the StopTransaction. */
+let resetPending = ""
+/** ChangeAvailability to Inoperative while a transaction runs (Scheduled). */
+let unavailableAfterTx = false
 
 export function coreInit(hardware: Hardware, controller: IecController, energy: EnergyMeter) {
     hw = hardware
@@ -416,6 +421,7 @@ export function coreApplyPermission() {
     ctl.permit = allowed
     ctl.offerA = allowed ? offeredLimitA() : 0
     ctl.available = cp.available
+    applyScheduledAvailability()
     cp.status = deriveStatus()
 }
 
@@ -438,8 +444,10 @@ export async function coreService() {
         await statusService()
         await securityService()
         await heartbeatService()
+        if (triggered.indexOf("Status") >= 0) await triggeredStatus()
         if (triggered.indexOf("StatusNotification") >= 0) cp.statusSent = cp.status0Sent = ""
         triggered = ""
+        if (resetPending && !pendingStop) await reset()
     } catch (e) {
         if (!(e instanceof CallError)) console.log("coreService: " + e)
     }
@@ -447,6 +455,60 @@ export async function coreService() {
 }
 
 // ---- requests from the central system ----
+
+/** Firmware and diagnostics status on demand (TriggerMessage): no transfer runs, Idle. */
+async function triggeredStatus() {
+    if (triggered.indexOf("DiagnosticsStatusNotification") >= 0) await rpcCall("DiagnosticsStatusNotification", { status: "Idle" })
+    if (triggered.indexOf("FirmwareStatusNotification") >= 0) await rpcCall("FirmwareStatusNotification", { status: "Idle" })
+}
+
+/** Reset after its StopTransaction went out: Soft closes the link first (seed §4.1). */
+async function reset() {
+    if (resetPending === "Soft") {
+        // the link fiber closes the WebSocket (close handshake) at its next turn
+        link.reconnectRequested = true
+        await ds.sleep(2500)
+    }
+    // a hard reset reboots the device; the simulator can only restart the program
+    if (resetPending === "Hard" && !ds.isSimulator()) ds.reboot()
+    ds.restart()
+}
+
+/** Operative / Inoperative, persisted (it survives a reset and a power cut: TC_013, TC_034). */
+async function setAvailable(available: boolean) {
+    cp.available = available
+    unavailableAfterTx = false
+    await storeWriteText("av", available ? "1" : "0")
+}
+
+/** Restore the availability at boot. */
+export async function coreLoad() {
+    cp.available = (await storeReadText("av")) !== "0"
+}
+
+/** Inoperative scheduled during a transaction takes effect when it ends. */
+function applyScheduledAvailability() {
+    if (!unavailableAfterTx || cp.txActive) return
+    unavailableAfterTx = false
+    cp.available = false
+    storeWriteText.start("av", "0")
+}
+
+/** RemoteStartTransaction (OCPP 1.6 §5.11; TC_010, TC_011, TC_026, TC_027). */
+function remoteStart(p: any) {
+    // a charging profile needs the Smart Charging profile, which this build does not list
+    if ((p.connectorId !== undefined && p.connectorId !== 1) || p.chargingProfile || !cp.available || ctl.fatalFaults() || cp.txActive || cp.authIdTag)
+        return { status: "Rejected" }
+    rpcAfterReply(() => {
+        if (configBool("AuthorizeRemoteTxRequests")) pendingCard = p.idTag
+        else {
+            cp.authIdTag = p.idTag
+            cp.authUntilMs = ds.millis() + configInt("ConnectionTimeOut") * 1000
+            cp.finishing = false
+        }
+    })
+    return { status: "Accepted" }
+}
 
 /** Keys per WebSocket fragment of a GetConfiguration answer. */
 const CONFIG_KEYS_PER_PART = 8
@@ -494,9 +556,47 @@ export async function coreHandleCall(action: string, p: any): Promise<any> {
             return getConfiguration(p)
         case "ChangeConfiguration":
             return { status: await configChange(p.key, p.value) }
+        case "RemoteStartTransaction":
+            return remoteStart(p)
+        case "RemoteStopTransaction":
+            if (!cp.txActive || p.transactionId !== cp.transactionId) return { status: "Rejected" }
+            rpcAfterReply(() => endTransaction("Remote"))
+            return { status: "Accepted" }
+        case "Reset":
+            rpcAfterReply(() => {
+                resetPending = p.type
+                if (cp.txActive) endTransaction(p.type === "Hard" ? "HardReset" : "SoftReset")
+            })
+            return { status: "Accepted" }
+        case "ChangeAvailability": {
+            if (p.connectorId < 0 || p.connectorId > 1) return { status: "Rejected" }
+            const operative = p.type === "Operative"
+            if (operative === cp.available) {
+                unavailableAfterTx = false
+                return { status: "Accepted" }
+            }
+            if (!operative && cp.txActive) {
+                unavailableAfterTx = true
+                return { status: "Scheduled" }
+            }
+            await setAvailable(operative)
+            return { status: "Accepted" }
+        }
+        case "UnlockConnector":
+            // both boards have a fixed cable: nothing to unlock (seed §4.1, TC_017_2, TC_031)
+            return { status: "NotSupported" }
+        case "ClearCache":
+            // the authorisation cache is off (AuthorizationCacheEnabled false): nothing cached
+            return { status: "Accepted" }
+        case "DataTransfer":
+            return { status: "UnknownVendorId" }
         case "TriggerMessage": {
             const m = p.requestedMessage
             if (p.connectorId !== undefined && (p.connectorId < 0 || p.connectorId > 1)) return { status: "Rejected" }
+            if (m === "DiagnosticsStatusNotification" || m === "FirmwareStatusNotification") {
+                rpcAfterReply(() => (triggered += m + ","))
+                return { status: "Accepted" }
+            }
             if (m === "BootNotification" || m === "Heartbeat" || m === "StatusNotification" || m === "MeterValues") {
                 // the triggered message follows the answer (OCPP 1.6 §5.17)
                 rpcAfterReply(() => {
