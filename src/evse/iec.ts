@@ -70,7 +70,8 @@ export class IecController {
     private pwmOffSinceMs = -1
     private openedMs = -100000
     private dutyChangedMs = -100000
-    private switchedMs = 0
+    /** When the contactor was last switched; -1 until the first step (boot counts as a switch). */
+    private switchedMs = -1
     private wakeUntilMs = -1
     private wakeUsed = false
     private b2SinceMs = -1
@@ -196,6 +197,9 @@ export class IecController {
     }
 
     private checkFeedback(nowMs: number, closed: boolean) {
+        // after a program restart the contacts may still be closed from before: the coil
+        // was just released, so they get the same time to open as after any switch
+        if (this.switchedMs < 0) this.switchedMs = nowMs
         if (nowMs - this.switchedMs < FEEDBACK_TIMEOUT_MS || closed === this.contactor) return
         // open commanded but contacts closed (welded), or closed commanded but open
         this.latchedFaults |= EvseFault.RelayFault

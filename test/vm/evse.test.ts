@@ -258,6 +258,15 @@ describe("pilot/contactor state machine (IEC 61851-1 Table A.6)", () => {
         await run(c, u + 600, 2000, CpState.B)
         expect(c.faults() & EvseFault.RelayFault).toBe(EvseFault.RelayFault)
     })
+    test("after a restart the contacts get the usual time to open before a relay fault", async () => {
+        const c = new IecController()
+        // uptime does not restart with the program; the mirror contact still reads closed
+        c.step(100000, CpState.C, true)
+        c.step(100200, CpState.C, true)
+        c.step(100400, CpState.C, false)
+        await run(c, 100420, 2000, CpState.C)
+        expect(c.faults()).toBe(0)
+    })
     test("a contactor that does not close is a relay fault too", async () => {
         const c = new IecController()
         c.offerA = 16
