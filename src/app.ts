@@ -12,7 +12,7 @@ import { IecController } from "./evse/iec"
 import { cpStateName, pilotStateFromMillivolts, currentForDutyPermille } from "./evse/pilot"
 import { EnergyMeter } from "./evse/meter"
 import { S0Counter, pollS0 } from "./hal/s0"
-import { linkRun, link, LinkTarget } from "./ocpp/link"
+import { linkRun, link, linkReconnect, LinkTarget } from "./ocpp/link"
 import { rpcOnCall } from "./ocpp/rpc"
 import {
     cp,
@@ -200,8 +200,7 @@ export async function startWallbox(board: Hardware) {
     configOnChange(name => {
         coreConfigChanged(name)
         applyHardwareConfig()
-        if (name === "CentralSystemURL" || name === "AuthorizationKey" || name === "HTTPBasicAuthEnable")
-            link.reconnectRequested = true
+        if (name === "CentralSystemURL" || name === "AuthorizationKey" || name === "HTTPBasicAuthEnable") linkReconnect()
     })
     applyHardwareConfig()
     rpcOnCall(coreHandleCall)

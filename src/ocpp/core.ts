@@ -6,7 +6,7 @@
 // coreHandleCall from the link fiber and only set state for that loop to act on.
 import * as ds from "@devicescript/core"
 import { rpcCall, rpcSetAcceptCalls, rpcAfterReply, CallError, rpcLastAnswerMs } from "./rpc"
-import { link } from "./link"
+import { link, linkReconnect } from "./link"
 import { wsSetPingInterval } from "./ws"
 import { nowIso, setWallClock } from "../util/clock"
 import { parseIso8601 } from "../util/iso8601"
@@ -466,7 +466,7 @@ async function triggeredStatus() {
 async function reset() {
     if (resetPending === "Soft") {
         // the link fiber closes the WebSocket (close handshake) at its next turn
-        link.reconnectRequested = true
+        linkReconnect()
         await ds.sleep(2500)
     }
     // a hard reset reboots the device; the simulator can only restart the program

@@ -10,11 +10,6 @@ export function setWallClock(epochMs: number) {
     if (epochMs > 0) offsetMs = epochMs - ds.millis()
 }
 
-/** True once the wall clock has been set since boot. */
-export function wallClockKnown() {
-    return !isNaN(offsetMs)
-}
-
 /** Current wall time in epoch ms; before the first sync it counts from 1970 (uptime). */
 export function wallClockMs() {
     return Math.floor(ds.millis() + (isNaN(offsetMs) ? 0 : offsetMs))
