@@ -15,6 +15,7 @@ import { IecController } from "../evse/iec"
 import { CpState, currentForDutyPermille, MIN_CURRENT_A } from "../evse/pilot"
 import { EnergyMeter } from "../evse/meter"
 import { Hardware } from "../hal/hardware"
+import { uidToIdTag } from "../hal/mfrc522"
 import { hex16 } from "../util/encoding"
 import { toJson } from "../util/json"
 import { offeredLimitA, setLimit, clearLimit, Slot } from "../evse/limits"
@@ -309,7 +310,7 @@ async function meterService() {
 
 /** A card entered the reader's field (from the control loop). */
 export function coreOnCard(uid: Buffer) {
-    const tag = uid.toString("hex").toUpperCase().slice(0, 20)
+    const tag = uidToIdTag(uid)
     const now = ds.millis()
     // one swipe = one event: the same card is ignored during the cooldown
     if (tag === cp.lastCard && now - cp.lastCardMs < CARD_COOLDOWN_MS) {
