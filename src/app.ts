@@ -14,6 +14,8 @@ import { EnergyMeter } from "./evse/meter"
 import { S0Counter, pollS0 } from "./hal/s0"
 import { linkRun, link, linkReconnect, LinkTarget } from "./ocpp/link"
 import { rpcOnCall } from "./ocpp/rpc"
+import { txTick, txLoad } from "./ocpp/transaction"
+import { journalLoad } from "./ocpp/journal"
 import {
     cp,
     coreInit,
@@ -27,7 +29,7 @@ import {
     coreLoad,
 } from "./ocpp/core"
 import { configLoad, configGet, configSet, configBool, configOnChange, configInt, configDefaults, configSetProviders } from "./store/config"
-import { storeRead, storeWrite, storeReadText, storeWriteText, storeStats, storeOnCorrupt } from "./store/store"
+import { storeReadText, storeWriteText, storeStats, storeOnCorrupt } from "./store/store"
 import { base64Encode, hexDecode } from "./util/encoding"
 import { Slot, setLimit, limitedBy, limitedChannels } from "./evse/limits"
 
@@ -79,13 +81,6 @@ async function linkTarget(): Promise<LinkTarget> {
     }
 }
 
-async function persistEnergy() {
-    const b = Buffer.alloc(4)
-    b.setAt(0, "u32", meter.energyWh())
-    await storeWrite("eWh", b)
-    meter.persistedWh = meter.energyWh()
-}
-
 async function controlLoop() {
     let tick = 0
     let cardPresent = false
@@ -95,7 +90,7 @@ async function controlLoop() {
         const started = ds.millis()
         await hw.samplePilot()
         const raw = pilotStateFromMillivolts(hw.pilotHighMv, hw.pilotLowMv, ctl.dutyPermille() > 0)
-        ctl.boardFaults = await hw.faultBits()
+        ctl.boardFaults = (await hw.faultBits()) | cp.storageFault
         ctl.step(started, raw, await hw.contactorClosed())
         // opening the contactor comes first: it is the safety-relevant output
         if (ctl.contactor !== appliedContactor) {
@@ -154,10 +149,11 @@ async function housekeepingLoop() {
         await ds.sleep(OUTBOX_PERIOD_MS)
         coreApplyPermission()
         await hw.sampleMeter()
-        // the register is persisted every 100 Wh and at every transaction boundary
-        if (meter.needsPersist() || cp.boundary) {
-            cp.boundary = false
-            await persistEnergy()
+        // transactions, meter values, the register in flash (no network here)
+        try {
+            await txTick()
+        } catch (e) {
+            console.log("txTick: " + e)
         }
         await hw.showStatus(link.connected ? cp.status : "Offline", statusLine())
     }
@@ -193,10 +189,11 @@ export async function startWallbox(board: Hardware) {
     configFromBoard()
     await configLoad()
     meter.impPerKwh = hw.s0ImpPerKwh
-    const e = await storeRead("eWh")
-    if (e && e.length === 4) meter.restore(e.getAt(0, "u32"))
     coreInit(hw, ctl, meter)
     await coreLoad()
+    // the journal first: a transaction a power cut interrupted is closed into it
+    await journalLoad()
+    await txLoad()
     configOnChange(name => {
         coreConfigChanged(name)
         applyHardwareConfig()

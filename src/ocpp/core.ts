@@ -6,13 +6,16 @@
 // coreHandleCall from the link fiber and only set state for that loop to act on.
 import * as ds from "@devicescript/core"
 import { rpcCall, rpcSetAcceptCalls, rpcAfterReply, CallError, rpcLastAnswerMs } from "./rpc"
+import { endTransaction, journalService, sendTriggeredMeterValues, txIdle } from "./transaction"
+import { journalCount } from "./journal"
+import { authLocalLookup, authCacheUpdate } from "./localauth"
 import { link, linkReconnect } from "./link"
 import { wsSetPingInterval } from "./ws"
-import { nowIso, setWallClock } from "../util/clock"
+import { nowIso, setWallClock, wallClockMs } from "../util/clock"
 import { parseIso8601 } from "../util/iso8601"
 import { configInt, configGet, configBool, configChange, configSet, configNames, configAccess } from "../store/config"
 import { IecController } from "../evse/iec"
-import { CpState, currentForDutyPermille, MIN_CURRENT_A } from "../evse/pilot"
+import { CpState, MIN_CURRENT_A } from "../evse/pilot"
 import { EnergyMeter } from "../evse/meter"
 import { Hardware } from "../hal/hardware"
 import { uidToIdTag } from "../hal/mfrc522"
@@ -62,12 +65,24 @@ export const cp = {
     statusSent: "",
     status0Sent: "",
     errorCode: "NoError",
+    /** the central system's id of the running transaction; -(local id + 1) until it is known */
     transactionId: 0,
+    /** local id: sequence number of the transaction's StartTransaction record */
+    txLocal: 0,
     txIdTag: "",
+    txParent: "",
     txStartWh: 0,
     txActive: false,
-    /** idTag authorised for the next transaction, and until when (ds.millis) */
+    /** StartTransaction journalled (StartTransactionBeforeEnergyDelivered false: at the first closing) */
+    txStartJournalled: false,
+    /** StartTransaction.conf received */
+    txConfirmed: false,
+    /** the central system invalidated the idTag; txHeld once MaxEnergyOnInvalidId is reached */
+    txInvalid: false,
+    txHeld: false,
+    /** idTag authorised for the next transaction, its parent, and until when (ds.millis) */
     authIdTag: "",
+    authParent: "",
     authUntilMs: 0,
     finishing: false,
     available: true,
@@ -75,32 +90,43 @@ export const cp = {
     lastCard: "",
     /** what the display shows after a card: Accepted, Invalid, Blocked, ... */
     lastAuthResult: "",
-    /** a transaction started or ended: persist the energy register now */
-    boundary: false,
+    /** 0x8000 while the journal cannot write (the seed's "offline storage error") */
+    storageFault: 0,
 }
+
+/** The devices transaction.ts measures and acts on. */
+export const txEnv = { hw: undefined as Hardware, ctl: undefined as IecController, meter: undefined as EnergyMeter }
 
 let hw: Hardware
 let ctl: IecController
 let meter: EnergyMeter
 let nextBootMs = 0
 let heartbeatDueMs = 0
-let nextSampleMs = 0
 let pendingCard = ""
 let triggered = ""
 /** End of the random delay of the running transaction (ds.millis), 0 for none. */
 let delayUntilMs = 0
 let resetDelayCancel = false
-/** StopTransaction of a transaction that ended locally, until the central system has it. */
-let pendingStop: any
 /** Reset requested by the central system ("Hard"/"Soft"), carried out after the StopTransaction. */
 let resetPending = ""
 /** ChangeAvailability to Inoperative while a transaction runs (Scheduled). */
 let unavailableAfterTx = false
+let resetDeadlineMs = 0
+/** The time a graceful StopTransaction may take before a Reset goes ahead anyway. */
+const RESET_STOP_WAIT_MS = 30000
 
 export function coreInit(hardware: Hardware, controller: IecController, energy: EnergyMeter) {
     hw = hardware
     ctl = controller
     meter = energy
+    txEnv.hw = hardware
+    txEnv.ctl = controller
+    txEnv.meter = energy
+}
+
+/** Registered and connected: the central system can answer now. */
+function online() {
+    return link.connected && cp.registration === "Accepted"
 }
 
 function plugged() {
@@ -125,7 +151,6 @@ export function coreLinkChanged(up: boolean) {
 export function coreConfigChanged(name: string) {
     if (name === "WebSocketPingInterval") wsSetPingInterval(configInt(name))
     else if (name === "HeartbeatInterval") heartbeatDueMs = ds.millis() + heartbeatIntervalMs()
-    else if (name === "MeterValueSampleInterval") nextSampleMs = 0
 }
 
 // ---- status ----
@@ -252,60 +277,6 @@ async function heartbeatService() {
     heartbeatDueMs = ds.millis() + heartbeatIntervalMs()
 }
 
-// ---- meter values ----
-
-function sampledValue(measurand: string, context: string): any {
-    const now = ds.millis()
-    let v: number
-    let unit: string
-    if (measurand === "Energy.Active.Import.Register") {
-        v = meter.energyWh()
-        unit = "Wh"
-    } else if (measurand === "Power.Active.Import") {
-        v = meter.powerW(now)
-        unit = "W"
-    } else if (measurand === "Current.Offered") {
-        v = currentForDutyPermille(ctl.dutyPermille())
-        unit = "A"
-    } else if (measurand === "Current.Import" && hw.measuresCurrentVoltage) {
-        v = ctl.contactor ? Math.round(hw.currentMa / 100) / 10 : 0
-        unit = "A"
-    } else if (measurand === "Voltage" && hw.measuresCurrentVoltage) {
-        v = Math.round(hw.voltageMv / 100) / 10
-        unit = "V"
-    } else return undefined
-    const sv: any = { value: "" + v, context, measurand, unit }
-    if (unit === "A" && measurand !== "Current.Offered") sv.phase = "L1"
-    if (unit === "V") sv.phase = "L1-N"
-    return sv
-}
-
-/** A MeterValue element with the measurands of a configuration key (CSL). */
-export function meterValue(csl: string, context: string): any {
-    const values: any[] = []
-    const list = csl ? csl.split(",") : ["Energy.Active.Import.Register"]
-    for (const m of list) {
-        const sv = sampledValue(m, context)
-        if (sv) values.push(sv)
-    }
-    return { timestamp: nowIso(), sampledValue: values }
-}
-
-async function meterService() {
-    const intervalS = configInt("MeterValueSampleInterval")
-    const wanted = triggered.indexOf("MeterValues") >= 0
-    if (!wanted && (!cp.txActive || intervalS <= 0)) return
-    const now = ds.millis()
-    if (!wanted && now < nextSampleMs) return
-    const p: any = {
-        connectorId: 1,
-        meterValue: [meterValue(configGet("MeterValuesSampledData"), wanted ? "Trigger" : "Sample.Periodic")],
-    }
-    if (cp.txActive) p.transactionId = cp.transactionId
-    if (!wanted) nextSampleMs = now + intervalS * 1000
-    await rpcCall("MeterValues", p)
-}
-
 // ---- authorisation and transactions ----
 
 /** A card entered the reader's field (from the control loop). */
@@ -322,21 +293,29 @@ export function coreOnCard(uid: Buffer) {
     pendingCard = tag
 }
 
-/** End the transaction now (meter and time taken now); StopTransaction follows. */
-function endTransaction(reason: string) {
-    pendingStop = {
-        transactionId: cp.transactionId,
-        idTag: cp.txIdTag,
-        meterStop: meter.energyWh(),
-        timestamp: nowIso(),
-        reason,
+/**
+ * What the charge point can say of an idTag (an idTagInfo), or undefined when it cannot
+ * decide (offline and unknown). Online: Authorize, unless LocalPreAuthorize finds it
+ * Accepted in the local list or cache. Offline (or no answer): the local list and cache
+ * when LocalAuthorizeOffline; unknown ids when AllowOfflineTxForUnknownId.
+ */
+async function authorize(tag: string): Promise<any> {
+    const local = authLocalLookup(tag, Math.floor(wallClockMs() / 1000))
+    const localOk = local && local.status === "Accepted"
+    if (online()) {
+        if (localOk && configBool("LocalPreAuthorize")) return local
+        try {
+            const r = await rpcCall("Authorize", { idTag: tag })
+            await authCacheUpdate(tag, r.idTagInfo)
+            return r.idTagInfo
+        } catch (e) {
+            const code = (e as CallError).code
+            // a CALLERROR is an answer: no authorisation; only silence falls back to offline rules
+            if (code !== "Timeout" && code !== "NotConnected") return { status: "Invalid" }
+        }
     }
-    cp.txActive = false
-    cp.finishing = true
-    cp.boundary = true
-    delayUntilMs = 0
-    // RandomDelayCancel holds for one transaction only (seed §6.2.1)
-    resetDelayCancel = true
+    if (local) return configBool("LocalAuthorizeOffline") ? local : undefined
+    return configBool("AllowOfflineTxForUnknownId") ? { status: "Accepted" } : undefined
 }
 
 async function cardService() {
@@ -344,44 +323,33 @@ async function cardService() {
     if (!tag) return
     pendingCard = ""
     if (cp.txActive) {
-        // the card that started the transaction stops it
-        if (tag === cp.txIdTag) endTransaction("Local")
+        if (tag === cp.txIdTag) return endTransaction("Local", tag)
+        // the seed's two-card rule: another card stops the session once it is accepted,
+        // unless StopChargingOnlyWithSameCard
+        if (configBool("StopChargingOnlyWithSameCard")) {
+            cp.lastAuthResult = "NotSameCard"
+            return
+        }
+        const other = await authorize(tag)
+        cp.lastAuthResult = other ? other.status : "Unknown"
+        if (other && other.status === "Accepted" && cp.txActive) endTransaction("Local", tag)
         return
     }
-    if (!cp.available || ctl.fatalFaults()) return
-    const r = await rpcCall("Authorize", { idTag: tag })
-    const status = r.idTagInfo.status
-    cp.lastAuthResult = status
-    if (status === "Accepted") {
+    // free vend: the session needs no card
+    if (!cp.available || ctl.fatalFaults() || freeVend()) return
+    const info = await authorize(tag)
+    cp.lastAuthResult = info ? info.status : "Unknown"
+    if (info && info.status === "Accepted") {
         cp.authIdTag = tag
+        cp.authParent = info.parentIdTag || ""
         cp.authUntilMs = ds.millis() + configInt("ConnectionTimeOut") * 1000
+        cp.finishing = false
     }
 }
 
-async function startService() {
-    if (cp.txActive || !cp.authIdTag) return
-    if (!plugged()) {
-        // no cable within ConnectionTimeOut: the authorisation lapses (TC_004_2)
-        if (ds.millis() > cp.authUntilMs) cp.authIdTag = ""
-        return
-    }
-    const startWh = meter.energyWh()
-    const r = await rpcCall("StartTransaction", {
-        connectorId: 1,
-        idTag: cp.authIdTag,
-        meterStart: startWh,
-        timestamp: nowIso(),
-    })
-    cp.txActive = true
-    cp.transactionId = r.transactionId
-    cp.txIdTag = cp.authIdTag
-    cp.txStartWh = startWh
-    cp.authIdTag = ""
-    cp.finishing = false
-    cp.boundary = true
-    nextSampleMs = ds.millis() + configInt("MeterValueSampleInterval") * 1000
-    startRandomDelay()
-    if (r.idTagInfo.status !== "Accepted") endTransaction("DeAuthorized")
+/** Free vend (seed §4.3), or offline with AuthReqInOfflineMode false. */
+function freeVend() {
+    return configBool("FreevendEnabled") || (!configBool("AuthReqInOfflineMode") && !online())
 }
 
 /**
@@ -389,36 +357,45 @@ async function startService() {
  * holds charging back at the start of every transaction, for the duration (mode 1) or
  * a random part of it (mode 2), unless RandomDelayCancel.
  */
-function startRandomDelay() {
+export function coreTxBegan() {
     const rd = configGet("RandomDelay").split(",")
     const ms = parseInt(rd[0]) * 1000
     delayUntilMs = rd[2] === "1" ? ds.millis() + (rd[1] === "2" ? Math.randomInt(ms) : ms) : 0
 }
 
-async function stopService() {
+/** A transaction ended: the random delay and RandomDelayCancel hold for one transaction only. */
+export function coreTxEnded() {
+    delayUntilMs = 0
+    resetDelayCancel = true
+}
+
+async function delayCancelService() {
     if (resetDelayCancel) {
         resetDelayCancel = false
         await configSet("RandomDelayCancel", "false")
     }
-    if (!pendingStop) return
-    await rpcCall("StopTransaction", pendingStop)
-    pendingStop = undefined
 }
 
 /** Session decisions that need no network; then what the pilot/contactor machine may do. */
 export function coreApplyPermission() {
-    // EV unplugged: the transaction ends at once (StopTransactionOnEVSideDisconnect)
+    // EV unplugged: the transaction ends (StopTransactionOnEVSideDisconnect), else it is
+    // suspended until the EV is back or it is stopped otherwise
     const unplugged = ctl.evState === CpState.A
-    if (cp.txActive && unplugged) endTransaction("EVDisconnected")
+    if (cp.txActive && unplugged && configBool("StopTransactionOnEVSideDisconnect")) endTransaction("EVDisconnected")
     if (cp.finishing && unplugged) cp.finishing = false
-    // free vend (seed §4.3): no authorisation, the session runs under FreevendIdTag
-    if (configBool("FreevendEnabled") && !cp.txActive && !cp.finishing && !cp.authIdTag && plugged() && cp.available) {
+    // no cable within ConnectionTimeOut: the authorisation lapses (TC_004_2)
+    if (!cp.txActive && cp.authIdTag && !plugged() && ds.millis() > cp.authUntilMs) cp.authIdTag = ""
+    // free vend: no authorisation, the session runs under FreevendIdTag
+    if (freeVend() && !cp.txActive && !cp.finishing && !cp.authIdTag && plugged() && cp.available) {
         cp.authIdTag = configGet("FreevendIdTag")
+        cp.authParent = ""
         cp.authUntilMs = ds.millis() + configInt("ConnectionTimeOut") * 1000
     }
     if (delayUntilMs > ds.millis() && !configBool("RandomDelayCancel")) setLimit(Slot.DelayCharge, 0)
     else clearLimit(Slot.DelayCharge)
-    const allowed = (cp.txActive || cp.authIdTag !== "") && cp.available
+    // PWMAfterStartTransaction: no PWM before StartTransaction.conf (when there is anyone to answer)
+    const waitStart = configBool("PWMAfterStartTransaction") && configBool("StartTransactionBeforeEnergyDelivered") && online() && !cp.txConfirmed
+    const allowed = (cp.txActive || cp.authIdTag !== "") && cp.available && !waitStart && !cp.txHeld
     ctl.permit = allowed
     ctl.offerA = allowed ? offeredLimitA() : 0
     ctl.available = cp.available
@@ -435,20 +412,21 @@ export async function coreService() {
     if (!link.connected) return
     try {
         if (!(await bootService())) return
-        // StopTransaction of an ended transaction goes first: billing before status
-        await stopService()
+        // transaction messages go first, in order: billing before status
+        await journalService()
+        await delayCancelService()
         await statusService()
         await cardService()
-        await startService()
         coreApplyPermission()
-        await meterService()
         await statusService()
         await securityService()
         await heartbeatService()
         if (triggered.indexOf("Status") >= 0) await triggeredStatus()
         if (triggered.indexOf("StatusNotification") >= 0) cp.statusSent = cp.status0Sent = ""
+        if (triggered.indexOf("MeterValues") >= 0) await sendTriggeredMeterValues()
         triggered = ""
-        if (resetPending && !pendingStop) await reset()
+        // a reset waits for the StopTransaction: journalled, and delivered when possible
+        if (resetPending && txIdle() && (!journalCount() || !online() || ds.millis() > resetDeadlineMs)) await reset()
     } catch (e) {
         if (!(e instanceof CallError)) console.log("coreService: " + e)
     }
@@ -566,7 +544,8 @@ export async function coreHandleCall(action: string, p: any): Promise<any> {
         case "Reset":
             rpcAfterReply(() => {
                 resetPending = p.type
-                if (cp.txActive) endTransaction(p.type === "Hard" ? "HardReset" : "SoftReset")
+                resetDeadlineMs = ds.millis() + RESET_STOP_WAIT_MS
+                endTransaction(p.type === "Hard" ? "HardReset" : "SoftReset")
             })
             return { status: "Accepted" }
         case "ChangeAvailability": {

@@ -1,0 +1,137 @@
+// Transaction journal: the charge point's transaction messages (StartTransaction,
+// MeterValues, StopTransaction) as a FIFO of binary flash records, written before they
+// are sent and deleted only after the central system answered them.
+//
+// Records are "j" + sequence (u16, wrapping); records are deleted only at the head, so
+// the live ones are contiguous. The head is written to a pointer record ("jq") only every
+// HEAD_WRITE_EVERY deletions: at boot the first live record lies within that window of
+// the stored head, and the tail is found by probing, so a power cut between a record and
+// the pointer never loses or repeats a record.
+//
+// Flash is shared with everything else (16 KiB region), so the journal admits records by
+// the bytes they occupy (24-byte entry header + key + value rounded to 8):
+// - every kind while below JOURNAL_SAMPLE_LIMIT_BYTES (sampled values are thinned first);
+// - clock-aligned values below JOURNAL_ALIGNED_LIMIT_BYTES;
+// - StartTransaction/StopTransaction always — a failed write raises "offline storage
+//   error" (fault bit 0x8000) through the caller.
+import { storeRead, storeWrite, storeDelete } from "../store/store"
+
+export const enum Kind {
+    Start = 1,
+    Meter = 2,
+    Stop = 3,
+}
+
+/** Admission priority of a record: sampled values go first when flash runs short. */
+export const enum Priority {
+    Sampled = 0,
+    Aligned = 1,
+    Essential = 2,
+}
+
+export const JOURNAL_SAMPLE_LIMIT_BYTES = 4096
+export const JOURNAL_ALIGNED_LIMIT_BYTES = 8192
+/** Write the head pointer after this many deletions (bounds the boot-time scan). */
+const HEAD_WRITE_EVERY = 16
+const SEQ_MASK = 0xffff
+const MAX_SCAN = 1024
+
+let head = 0
+let tail = 0
+let deletedSincePointer = 0
+/** Flash bytes the live records occupy (entry header + key + value + CRC, rounded). */
+export let journalBytes = 0
+let sizes: number[] = []
+
+function key(seq: number) {
+    return "j" + seq
+}
+
+/** Bytes a record of `payloadBytes` takes in the settings region. */
+export function entryBytes(seq: number, payloadBytes: number) {
+    return 24 + ((key(seq).length + 1 + payloadBytes + 2 + 7) & ~7)
+}
+
+async function writePointer() {
+    const b = Buffer.alloc(2)
+    b.setAt(0, "u16", head)
+    await storeWrite("jq", b)
+    deletedSincePointer = 0
+}
+
+/** Number of records waiting. */
+export function journalCount() {
+    return (tail - head) & SEQ_MASK
+}
+
+/** Sequence number the next appended record gets (the local id of a StartTransaction). */
+export function journalNextSeq() {
+    return tail
+}
+
+/** Find head and tail after a boot. */
+export async function journalLoad() {
+    const p = await storeRead("jq")
+    const stored = p && p.length === 2 ? p.getAt(0, "u16") : 0
+    head = tail = stored
+    // up to HEAD_WRITE_EVERY records may have been deleted after the pointer was written
+    for (let k = 0; k <= HEAD_WRITE_EVERY; k++) {
+        const s = (stored + k) & SEQ_MASK
+        if (await storeRead(key(s))) {
+            head = tail = s
+            break
+        }
+    }
+    let n = 0
+    while (n++ < MAX_SCAN && (await storeRead(key(tail)))) tail = (tail + 1) & SEQ_MASK
+    sizes = []
+    journalBytes = 0
+    for (let s = head; s !== tail; s = (s + 1) & SEQ_MASK) {
+        const r = await storeRead(key(s))
+        const bytes = r ? entryBytes(s, r.length) : 0
+        sizes.push(bytes)
+        journalBytes += bytes
+    }
+}
+
+/**
+ * Append a record unless flash is too short for its priority.
+ * @returns its sequence number, or -1 when it was thinned out
+ * @throws when the flash write failed (the caller raises the storage fault)
+ */
+export async function journalAppend(rec: Buffer, priority: Priority): Promise<number> {
+    const seq = tail
+    const bytes = entryBytes(seq, rec.length)
+    const limit = priority === Priority.Sampled ? JOURNAL_SAMPLE_LIMIT_BYTES : JOURNAL_ALIGNED_LIMIT_BYTES
+    if (priority !== Priority.Essential && journalBytes + bytes > limit) return -1
+    await storeWrite(key(seq), rec)
+    tail = (seq + 1) & SEQ_MASK
+    sizes.push(bytes)
+    journalBytes += bytes
+    return seq
+}
+
+/** The oldest record and its sequence number; undefined when empty. A corrupt record reads as an empty buffer. */
+export async function journalHead(): Promise<Buffer> {
+    if (head === tail) return undefined
+    return (await storeRead(key(head))) || Buffer.alloc(0)
+}
+
+export function journalHeadSeq() {
+    return head
+}
+
+/** Remove the oldest record (its answer arrived, or it was given up). */
+export async function journalDrop() {
+    if (head === tail) return
+    await storeDelete(key(head))
+    head = (head + 1) & SEQ_MASK
+    journalBytes -= sizes[0] || 0
+    sizes = sizes.slice(1)
+    if (++deletedSincePointer >= HEAD_WRITE_EVERY) await writePointer()
+}
+
+/** Read any record still in the journal by sequence (boot-time checks). */
+export async function journalRead(seq: number) {
+    return await storeRead(key(seq))
+}

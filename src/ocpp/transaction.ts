@@ -1,0 +1,447 @@
+// Transactions and meter values (OCPP 1.6 §4.7-4.10, §5.x; seed §4.3).
+//
+// Local decisions and delivery are apart:
+// - txTick (housekeeping fiber, every 200 ms, no network): begins and ends transactions,
+//   takes sampled and clock-aligned meter values, and writes each transaction message to
+//   the journal (flash) first;
+// - journalService (outbox fiber): delivers the journal in order, one CALL at a time,
+//   deleting a record only after its CALLRESULT.
+// Every transaction gets a local id (the sequence number of its StartTransaction record);
+// once StartTransaction.conf arrives, the central system's id replaces it in every later
+// message (one persisted mapping suffices: records are delivered in order).
+import * as ds from "@devicescript/core"
+import { rpcCall, CallError } from "./rpc"
+import { cp, txEnv, coreTxBegan, coreTxEnded } from "./core"
+import { journalAppend, journalHead, journalDrop, journalCount, journalNextSeq, journalRead, journalHeadSeq, Kind, Priority } from "./journal"
+import { storeRead, storeWrite, storeDelete } from "../store/store"
+import { configInt, configGet, configBool } from "../store/config"
+import { wallClockMs, setWallClock } from "../util/clock"
+import { formatIso8601 } from "../util/iso8601"
+import { currentForDutyPermille } from "../evse/pilot"
+import { authCacheUpdate } from "./localauth"
+
+/** Measurands we can measure, by code (the index); units and phases alongside. */
+const MEASURANDS = [
+    "Energy.Active.Import.Register",
+    "Power.Active.Import",
+    "Current.Offered",
+    "Current.Import",
+    "Voltage",
+    "Energy.Active.Import.Interval",
+    "Power.Offered",
+]
+const UNITS = ["Wh", "W", "A", "A", "V", "Wh", "W"]
+const CONTEXTS = ["Sample.Periodic", "Sample.Clock", "Transaction.Begin", "Transaction.End", "Trigger"]
+export const enum Ctx {
+    Periodic = 0,
+    Clock = 1,
+    Begin = 2,
+    End = 3,
+    Trigger = 4,
+}
+/** StopTransaction reasons (OCPP 1.6 §7.40), stored as their index. */
+const REASONS = ["Local", "Remote", "EVDisconnected", "PowerLoss", "Reboot", "HardReset", "SoftReset", "DeAuthorized", "EmergencyStop", "Other", "UnlockCommand"]
+/** Local id of MeterValues outside any transaction. */
+const NO_TX = 0xffff
+/** Voltage assumed for Power.Offered when the board does not measure it. */
+const NOMINAL_VOLTAGE_V = 230
+/** Journal records delivered per outbox pass (status and heartbeat go in between). */
+const RECORDS_PER_PASS = 4
+/** The clock is persisted with the register at least this often during a transaction. */
+const CLOCK_PERSIST_MS = 600000
+
+const iso = (s: number) => formatIso8601(s * 1000)
+const nowS = () => Math.floor(wallClockMs() / 1000)
+
+/** Local id → central system id of the last StartTransaction answered (0: given up). */
+let mapLocal = -1
+let mapCsms = 0
+/** Local id whose "tx" record still exists: its StopTransaction waits until it is gone. */
+let openRecordLocal = -1
+let attempts = 0
+let retryAtMs = 0
+let nextSampleMs = 0
+let nextAlignedS = 0
+let alignedWh = -1
+let persistedAtMs = 0
+/** Last clock-aligned sample of the running transaction (StopTxnAlignedData). */
+let txAligned: Buffer
+/** Transaction.Begin sample of the running transaction. */
+let txBegin: Buffer
+let stopReason = -1
+let stopTag = ""
+let stopWh = 0
+let stopS = 0
+
+// ---- samples: "ts u32, context u8, n u8, n × (measurand u8, value×10 i32)" ----
+
+function tenths(code: number): number {
+    const { hw, ctl, meter } = txEnv
+    const now = ds.millis()
+    const offeredA = currentForDutyPermille(ctl.dutyPermille())
+    const volts = hw.measuresCurrentVoltage ? Math.round(hw.voltageMv / 100) : NaN
+    switch (code) {
+        case 0:
+            return meter.energyWh() * 10
+        case 1:
+            return meter.powerW(now) * 10
+        case 2:
+            return offeredA * 10
+        case 3:
+            return hw.measuresCurrentVoltage ? (ctl.contactor ? Math.round(hw.currentMa / 100) : 0) : NaN
+        case 4:
+            return volts
+        case 5:
+            return (meter.energyWh() - alignedWh) * 10
+    }
+    return Math.round(offeredA * (isNaN(volts) ? NOMINAL_VOLTAGE_V : volts / 10) * txEnv.hw.phases) * 10
+}
+
+/** Take the measurands of a configuration list (CSL) now. */
+export function captureSample(csl: string, ctx: Ctx): Buffer {
+    const names = csl ? csl.split(",") : [MEASURANDS[0]]
+    const b = Buffer.alloc(6 + 5 * names.length)
+    b.setAt(0, "u32", nowS())
+    b[4] = ctx
+    let n = 0
+    for (const m of names) {
+        const code = MEASURANDS.indexOf(m)
+        const v = code < 0 ? NaN : tenths(code)
+        if (isNaN(v)) continue
+        b[6 + 5 * n] = code
+        b.setAt(7 + 5 * n, "i32", v)
+        n++
+    }
+    b[5] = n
+    return b.slice(0, 6 + 5 * n)
+}
+
+function sampleBytes(b: Buffer, at: number) {
+    return 6 + 5 * b[at + 5]
+}
+
+/** A MeterValue element (OCPP 1.6 §7.x) from a sample at `at`. */
+export function sampleToMeterValue(b: Buffer, at: number): any {
+    const values: any[] = []
+    for (let i = 0; i < b[at + 5]; i++) {
+        const code = b[at + 6 + 5 * i]
+        const sv: any = { value: "" + b.getAt(at + 7 + 5 * i, "i32") / 10, context: CONTEXTS[b[at + 4]], measurand: MEASURANDS[code], unit: UNITS[code] }
+        if (code === 3) sv.phase = "L1"
+        if (code === 4) sv.phase = "L1-N"
+        values.push(sv)
+    }
+    return { timestamp: iso(b.getAt(at, "u32")), sampledValue: values }
+}
+
+// ---- records ----
+
+function header(kind: Kind, local: number, extra: number) {
+    const b = Buffer.alloc(3 + extra)
+    b[0] = kind
+    b.setAt(1, "u16", local)
+    return b
+}
+
+/** Energy figure of Start/Stop: the register, or since the start (ChargeRecordUseTotalEnergy false). */
+function chargeRecordWh(registerWh: number) {
+    return configBool("ChargeRecordUseTotalEnergy") ? registerWh : registerWh - cp.txStartWh
+}
+
+async function journal(rec: Buffer, priority: Priority) {
+    try {
+        const seq = await journalAppend(rec, priority)
+        cp.storageFault = 0
+        return seq
+    } catch (e) {
+        // the seed's "offline storage error": the operator must hear that flash failed
+        cp.storageFault = 0x8000
+        console.log("journal: " + e)
+        return -1
+    }
+}
+
+/** The "tx" record: local id, register at start, flags (bit 0: StartTransaction journalled), Transaction.Begin sample. */
+async function writeOpenRecord(started: boolean) {
+    const b = Buffer.alloc(7)
+    b.setAt(0, "u16", cp.txLocal)
+    b.setAt(2, "u32", cp.txStartWh)
+    b[6] = started ? 1 : 0
+    await storeWrite("tx", Buffer.concat(b, txBegin))
+    openRecordLocal = cp.txLocal
+}
+
+async function journalStart() {
+    const tag = Buffer.from(cp.txIdTag)
+    const r = header(Kind.Start, cp.txLocal, 8 + tag.length)
+    r.setAt(3, "u32", nowS())
+    r.setAt(7, "u32", chargeRecordWh(txEnv.meter.energyWh()))
+    r.blitAt(11, tag, 0, tag.length)
+    if ((await journal(r, Priority.Essential)) >= 0) {
+        cp.txStartJournalled = true
+        await writeOpenRecord(true)
+    }
+}
+
+function stopRecord(local: number, reason: number, tag: string, wh: number, atS: number, samples: Buffer[]) {
+    const t = Buffer.from(tag)
+    const r = header(Kind.Stop, local, 10 + t.length)
+    r.setAt(3, "u32", atS)
+    r.setAt(7, "u32", wh)
+    r[11] = reason
+    r[12] = t.length
+    r.blitAt(13, t, 0, t.length)
+    return Buffer.concat(r, ...samples)
+}
+
+/** End the running transaction now (energy and time taken now); StopTransaction follows. */
+export function endTransaction(reason: string, tag?: string) {
+    if (!cp.txActive) return
+    stopReason = REASONS.indexOf(reason)
+    stopTag = tag || ""
+    stopWh = txEnv.meter.energyWh()
+    stopS = nowS()
+    cp.txActive = false
+    cp.finishing = true
+    coreTxEnded()
+}
+
+/** No transaction end is waiting to be journalled. */
+export function txIdle() {
+    return stopReason < 0
+}
+
+/** Begin a transaction for the authorised idTag (the EV is plugged in). */
+async function beginTransaction() {
+    cp.txLocal = journalNextSeq()
+    cp.txIdTag = cp.authIdTag
+    cp.authIdTag = ""
+    cp.txStartWh = txEnv.meter.energyWh()
+    cp.txParent = cp.authParent
+    cp.txActive = true
+    cp.txConfirmed = false
+    cp.txInvalid = false
+    cp.txStartJournalled = false
+    cp.finishing = false
+    cp.transactionId = -(cp.txLocal + 1)
+    txAligned = undefined
+    txBegin = captureSample(configGet("StopTxnSampledData"), Ctx.Begin)
+    coreTxBegan()
+    nextSampleMs = ds.millis() + configInt("MeterValueSampleInterval") * 1000
+    await persistEnergy()
+    // StartTransactionBeforeEnergyDelivered false: StartTransaction when the relay first closes
+    if (configBool("StartTransactionBeforeEnergyDelivered")) await journalStart()
+    else await writeOpenRecord(false)
+}
+
+async function finishTransaction() {
+    const reason = stopReason
+    stopReason = -1
+    // a transaction that never delivered energy (StartTransaction still held back) leaves no record
+    if (cp.txStartJournalled) {
+        const samples = [txBegin, captureSample(configGet("StopTxnSampledData"), Ctx.End)]
+        if (txAligned) samples.push(txAligned)
+        await journal(stopRecord(cp.txLocal, reason, stopTag, chargeRecordWh(stopWh), stopS, samples), Priority.Essential)
+    }
+    await storeDelete("tx")
+    openRecordLocal = -1
+    await persistEnergy()
+}
+
+/** Register and clock in flash: the PowerLoss StopTransaction after a cut uses them. */
+export async function persistEnergy() {
+    const b = Buffer.alloc(8)
+    b.setAt(0, "u32", txEnv.meter.energyWh())
+    b.setAt(4, "u32", nowS())
+    await storeWrite("eWh", b)
+    txEnv.meter.persistedWh = txEnv.meter.energyWh()
+    persistedAtMs = ds.millis()
+}
+
+function offsetS() {
+    // TimeOffset "±HH:MM": clock-aligned values follow local midnight
+    const o = configGet("TimeOffset")
+    if (o.length < 6) return 0
+    const s = (parseInt(o.slice(1, 3)) * 60 + parseInt(o.slice(4, 6))) * 60
+    return o[0] === "-" ? -s : s
+}
+
+/** First clock-aligned instant after nowSec (aligned to local midnight), epoch s. */
+export function nextAlignedAfter(nowSec: number, intervalS: number, offsetSec: number) {
+    const local = nowSec + offsetSec
+    const day = local - (local % 86400)
+    return day + (Math.floor((local - day) / intervalS) + 1) * intervalS - offsetSec
+}
+
+async function sampleMeterValues() {
+    const now = ds.millis()
+    const intervalS = configInt("MeterValueSampleInterval")
+    // MeterValueReportOnSuspendedEV (seed): no periodic values while the EV takes nothing
+    const reported = cp.status !== "SuspendedEV" || configBool("MeterValueReportOnSuspendedEV")
+    if (cp.txActive && cp.txStartJournalled && intervalS > 0 && now >= nextSampleMs) {
+        nextSampleMs = now + intervalS * 1000
+        if (reported) await journal(Buffer.concat(header(Kind.Meter, cp.txLocal, 0), captureSample(configGet("MeterValuesSampledData"), Ctx.Periodic)), Priority.Sampled)
+    }
+    const alignS = configInt("ClockAlignedDataInterval")
+    const t = nowS()
+    if (alignS <= 0) {
+        nextAlignedS = 0
+        return
+    }
+    if (!nextAlignedS || nextAlignedS - t > alignS) nextAlignedS = nextAlignedAfter(t, alignS, offsetS())
+    if (alignedWh < 0) alignedWh = txEnv.meter.energyWh()
+    if (t < nextAlignedS) return
+    nextAlignedS = nextAlignedAfter(t, alignS, offsetS())
+    const inTx = cp.txActive && cp.txStartJournalled
+    const s = captureSample(configGet("MeterValuesAlignedData"), Ctx.Clock)
+    if (inTx) txAligned = captureSample(configGet("StopTxnAlignedData"), Ctx.Clock)
+    alignedWh = txEnv.meter.energyWh()
+    await journal(Buffer.concat(header(Kind.Meter, inTx ? cp.txLocal : NO_TX, 0), s), inTx ? Priority.Aligned : Priority.Sampled)
+}
+
+/**
+ * Local transaction work, no network (housekeeping fiber): start, stop, meter values,
+ * the energy register and clock in flash.
+ */
+export async function txTick() {
+    const { ctl, meter } = txEnv
+    if (stopReason >= 0) await finishTransaction()
+    if (!cp.txActive && cp.authIdTag && ctl.evConnected() && cp.available && !cp.finishing) await beginTransaction()
+    if (cp.txActive && !cp.txStartJournalled && ctl.contactor) await journalStart()
+    // MaxEnergyOnInvalidId: an invalidated idTag may take this much more, then the EVSE holds back
+    if (cp.txActive && cp.txInvalid && meter.energyWh() - cp.txStartWh >= configInt("MaxEnergyOnInvalidId")) cp.txHeld = true
+    await sampleMeterValues()
+    if (meter.needsPersist() || (cp.txActive && ds.millis() - persistedAtMs > CLOCK_PERSIST_MS)) await persistEnergy()
+}
+
+/** Restore the register, the clock, the id mapping; close a transaction a power cut interrupted. */
+export async function txLoad() {
+    const { meter } = txEnv
+    const m = await storeRead("jm")
+    if (m && m.length === 6) {
+        mapLocal = m.getAt(0, "u16")
+        mapCsms = m.getAt(2, "i32")
+    }
+    const e = await storeRead("eWh")
+    let atS = 0
+    if (e && e.length >= 4) meter.restore(e.getAt(0, "u32"))
+    if (e && e.length === 8) {
+        atS = e.getAt(4, "u32")
+        // the last known time, until the central system tells the real one
+        setWallClock(atS * 1000)
+    }
+    const t = await storeRead("tx")
+    if (!t) return
+    const local = t.getAt(0, "u16")
+    // the StopTransaction may be journalled already (a cut between it and the "tx" delete)
+    let stopped = !(t[6] & 1)
+    for (let s = journalHeadSeq(), n = journalCount(); n > 0 && !stopped; n--, s = (s + 1) & 0xffff) {
+        const r = await journalRead(s)
+        stopped = r && r[0] === Kind.Stop && r.getAt(1, "u16") === local
+    }
+    if (!stopped) {
+        cp.txStartWh = t.getAt(2, "u32")
+        const samples = [t.slice(7, t.length), captureSample(configGet("StopTxnSampledData"), Ctx.End)]
+        await journal(stopRecord(local, REASONS.indexOf("PowerLoss"), "", chargeRecordWh(meter.energyWh()), atS, samples), Priority.Essential)
+    }
+    await storeDelete("tx")
+    cp.txStartWh = 0
+}
+
+// ---- delivery ----
+
+async function setMapping(local: number, csmsId: number) {
+    mapLocal = local
+    mapCsms = csmsId
+    const b = Buffer.alloc(6)
+    b.setAt(0, "u16", local)
+    b.setAt(2, "i32", csmsId)
+    await storeWrite("jm", b)
+}
+
+/** The StartTransaction of the running transaction was answered. */
+function startAnswered(local: number, r: any) {
+    if (!cp.txActive || local !== cp.txLocal) return
+    cp.transactionId = r.transactionId
+    cp.txConfirmed = true
+    cp.txParent = r.idTagInfo.parentIdTag || ""
+    if (r.idTagInfo.status !== "Accepted") {
+        // OCPP 1.6 §5.16: stop (StopTransactionOnInvalidId) or deliver at most MaxEnergyOnInvalidId
+        if (configBool("StopTransactionOnInvalidId")) endTransaction("DeAuthorized")
+        else cp.txInvalid = true
+    }
+}
+
+/**
+ * Deliver journal records in order (outbox fiber). A CALLERROR (or a malformed answer)
+ * counts as an attempt: retried after TransactionMessageRetryInterval × attempts, given
+ * up after TransactionMessageAttempts. No answer at all (link down, timeout) is not an
+ * attempt: the record waits for the central system however long it takes, as the seed's
+ * charger does.
+ */
+export async function journalService() {
+    for (let n = 0; n < RECORDS_PER_PASS && journalCount() > 0 && ds.millis() >= retryAtMs; n++) {
+        const rec = await journalHead()
+        const kind = rec.length ? rec[0] : 0
+        const local = rec.length ? rec.getAt(1, "u16") : -1
+        const txId = local === mapLocal ? mapCsms : 0
+        let action = ""
+        let tag = ""
+        const p: any = {}
+        if (kind === Kind.Start) {
+            action = "StartTransaction"
+            tag = rec.slice(11, rec.length).toString("utf-8")
+            p.connectorId = 1
+            p.idTag = tag
+            p.meterStart = rec.getAt(7, "u32")
+            p.timestamp = iso(rec.getAt(3, "u32"))
+        } else if (kind === Kind.Meter) {
+            // values of a transaction whose StartTransaction was given up go with it
+            if (local === NO_TX || txId) action = "MeterValues"
+            p.connectorId = 1
+            if (local !== NO_TX) p.transactionId = txId
+            p.meterValue = [sampleToMeterValue(rec, 3)]
+        } else if (kind === Kind.Stop) {
+            if (local === openRecordLocal) return
+            if (txId) action = "StopTransaction"
+            p.transactionId = txId
+            p.meterStop = rec.getAt(7, "u32")
+            p.timestamp = iso(rec.getAt(3, "u32"))
+            p.reason = REASONS[rec[11]]
+            const tagLen = rec[12]
+            tag = rec.slice(13, 13 + tagLen).toString("utf-8")
+            if (tag) p.idTag = tag
+            const data: any[] = []
+            for (let at = 13 + tagLen; at + 6 <= rec.length; at += sampleBytes(rec, at)) data.push(sampleToMeterValue(rec, at))
+            if (data.length) p.transactionData = data
+        }
+        let r: any
+        if (action) {
+            try {
+                r = await rpcCall(action, p)
+            } catch (e) {
+                const code = (e as CallError).code
+                if (code === "NotConnected" || code === "Timeout" || !code) return
+                if (++attempts < configInt("TransactionMessageAttempts")) {
+                    retryAtMs = ds.millis() + configInt("TransactionMessageRetryInterval") * 1000 * attempts
+                    return
+                }
+                console.log(action + " given up after " + attempts + " attempts: " + code)
+                if (kind === Kind.Start) await setMapping(local, 0)
+            }
+        }
+        if (r && kind === Kind.Start) {
+            await setMapping(local, r.transactionId)
+            startAnswered(local, r)
+        }
+        if (r && r.idTagInfo && tag) await authCacheUpdate(tag, r.idTagInfo)
+        attempts = 0
+        await journalDrop()
+    }
+}
+
+/** MeterValues on request (TriggerMessage): sent now, not journalled. */
+export async function sendTriggeredMeterValues() {
+    const p: any = { connectorId: 1, meterValue: [sampleToMeterValue(captureSample(configGet("MeterValuesSampledData"), Ctx.Trigger), 0)] }
+    if (cp.txActive && cp.txConfirmed) p.transactionId = cp.transactionId
+    await rpcCall("MeterValues", p)
+}
