@@ -409,15 +409,16 @@ export function coreApplyPermission() {
  */
 export async function coreService() {
     coreApplyPermission()
-    if (!link.connected) return
     try {
-        if (!(await bootService())) return
+        const up = link.connected && (await bootService())
         // transaction messages go first, in order: billing before status
-        await journalService()
+        if (up) await journalService()
         await delayCancelService()
-        await statusService()
+        if (up) await statusService()
+        // cards are decided offline too (local list, cache, offline rules)
         await cardService()
         coreApplyPermission()
+        if (!up) return
         await statusService()
         await securityService()
         await heartbeatService()
@@ -426,11 +427,12 @@ export async function coreService() {
         if (triggered.indexOf("MeterValues") >= 0) await sendTriggeredMeterValues()
         triggered = ""
         // a reset waits for the StopTransaction: journalled, and delivered when possible
-        if (resetPending && txIdle() && (!journalCount() || !online() || ds.millis() > resetDeadlineMs)) await reset()
+        if (resetPending && txIdle() && (!journalCount() || ds.millis() > resetDeadlineMs)) await reset()
     } catch (e) {
         if (!(e instanceof CallError)) console.log("coreService: " + e)
+    } finally {
+        coreApplyPermission()
     }
-    coreApplyPermission()
 }
 
 // ---- requests from the central system ----

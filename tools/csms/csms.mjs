@@ -14,6 +14,7 @@ const require = createRequire(import.meta.url)
  */
 export const BENCH_COMMISSIONING = { FreevendEnabled: "false", RandomDelay: "600,2,0" }
 const { RPCServer, createRPCError } = require("ocpp-rpc")
+export { createRPCError }
 
 export class CentralSystem extends EventEmitter {
     /**
@@ -24,6 +25,8 @@ export class CentralSystem extends EventEmitter {
      * @param {(idTag: string) => object} [o.authorize] idTagInfo for an idTag
      * @param {Record<string,string>} [o.configureOnBoot] ChangeConfiguration sent after every
      *   accepted BootNotification (a CPO's commissioning policy)
+     * @param {Record<string,Function>} [o.handlers] action → handler replacing the default one
+     *   (ocpp-rpc handler signature; throw createRPCError(...) for a CALLERROR)
      * @param {boolean} [o.quiet] no console log
      */
     constructor(o = {}) {
@@ -171,6 +174,7 @@ export class CentralSystem extends EventEmitter {
         client.handle("SecurityEventNotification", () => ({}))
         client.handle("LogStatusNotification", () => ({}))
         client.handle("SignCertificate", () => ({ status: "Accepted" }))
+        for (const [action, fn] of Object.entries(this.o.handlers ?? {})) client.handle(action, fn)
         client.handle(({ method }) => {
             throw createRPCError("NotImplemented", `${method} is not handled by this central system`)
         })
