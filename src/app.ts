@@ -83,7 +83,7 @@ async function linkTarget(): Promise<LinkTarget> {
 
 async function controlLoop() {
     let tick = 0
-    let cardPresent = false
+    let cardPresent = ""
     let appliedContactor = false
     await hw.setContactor(false)
     for (;;) {
@@ -101,11 +101,13 @@ async function controlLoop() {
         meter.update(s0.pulses, started)
         if (++tick % CARD_POLL_EVERY === 0) {
             const uid = await hw.readCard()
-            if (uid && !cardPresent) {
+            // a card arriving, or another card replacing it in the field
+            const id = uid ? uid.toString("hex") : ""
+            if (id && id !== cardPresent) {
                 coreOnCard(uid)
                 outboxWake.emit(0)
             }
-            cardPresent = !!uid
+            cardPresent = id
         }
         const left = CONTROL_PERIOD_MS - (ds.millis() - started)
         await ds.sleep(left > 1 ? left : 1)

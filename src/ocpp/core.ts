@@ -174,6 +174,8 @@ export function deriveStatus(): string {
         // contactor closed and energy flowing (or just closed): Charging; closed or
         // offered but the EV takes nothing: SuspendedEV; nothing offered: SuspendedEVSE
         if (ctl.contactor && (meter.powerW(ds.millis()) > 0 || ds.millis() - ctl.closedSinceMs < EV_IDLE_MS)) return "Charging"
+        // the EV asks and may have power: the contactor closes within 0.5 s
+        if (!ctl.contactor && ctl.evState === CpState.C && ctl.permit && ctl.offerA >= MIN_CURRENT_A) return "Charging"
         // an EV asking for ventilation (D) where there is none: the EVSE holds back
         if (ctl.evState === CpState.D && !ctl.ventilationAllowed) return "SuspendedEVSE"
         return ctl.permit && ctl.offerA >= MIN_CURRENT_A ? "SuspendedEV" : "SuspendedEVSE"
@@ -188,6 +190,8 @@ async function sendStatus(connectorId: number, status: string) {
     const err = connectorId ? faultToError(ctl.faults()) : ["NoError", "", ""]
     const p: any = { connectorId, errorCode: err[0], status, timestamp: nowIso() }
     if (err[1]) p.info = err[1]
+    // StopTransactionOnEVSideDisconnect false: the transaction waits for the EV (TC_005_3)
+    else if (connectorId && cp.txActive && !plugged()) p.info = "EV side disconnected"
     if (err[2]) {
         p.vendorId = VENDOR
         p.vendorErrorCode = err[2]
@@ -324,15 +328,17 @@ async function cardService() {
     pendingCard = ""
     if (cp.txActive) {
         if (tag === cp.txIdTag) return endTransaction("Local", tag)
-        // the seed's two-card rule: another card stops the session once it is accepted,
-        // unless StopChargingOnlyWithSameCard
-        if (configBool("StopChargingOnlyWithSameCard")) {
+        // StopChargingOnlyWithSameCard false: the seed's two-card rule, any accepted card
+        // stops the session; true: OCPP's rule, only a card of the same group
+        // (parentIdTag) may (TC_068: no group, no Authorize; TC_069)
+        const sameOnly = configBool("StopChargingOnlyWithSameCard")
+        if (sameOnly && !cp.txParent) {
             cp.lastAuthResult = "NotSameCard"
             return
         }
         const other = await authorize(tag)
         cp.lastAuthResult = other ? other.status : "Unknown"
-        if (other && other.status === "Accepted" && cp.txActive) endTransaction("Local", tag)
+        if (other && other.status === "Accepted" && cp.txActive && (!sameOnly || other.parentIdTag === cp.txParent)) endTransaction("Local", tag)
         return
     }
     // free vend: the session needs no card

@@ -363,7 +363,7 @@ function startAnswered(local: number, r: any) {
     if (!cp.txActive || local !== cp.txLocal) return
     cp.transactionId = r.transactionId
     cp.txConfirmed = true
-    cp.txParent = r.idTagInfo.parentIdTag || ""
+    if (r.idTagInfo.parentIdTag) cp.txParent = r.idTagInfo.parentIdTag
     if (r.idTagInfo.status !== "Accepted") {
         // OCPP 1.6 §5.16: stop (StopTransactionOnInvalidId) or deliver at most MaxEnergyOnInvalidId
         if (configBool("StopTransactionOnInvalidId")) endTransaction("DeAuthorized")

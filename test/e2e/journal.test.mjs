@@ -1,6 +1,7 @@
 // The transaction journal: messages survive a lost central system and a power cut, are
 // delivered in order with the central system's transaction id, exactly once (OCA TC_036,
-// TC_037_x offline; TC_044_x retries; TC_065 power loss; EVerest offline cases).
+// TC_037_x, TC_038, TC_039 offline; power loss and retries as OCPP 1.6 §4.7 and the
+// seed describe them; EVerest offline cases).
 import { test } from "node:test"
 import assert from "node:assert/strict"
 import { startBench, bootToAvailable, waitFor, sleep } from "./harness.mjs"
@@ -52,7 +53,7 @@ function assertTransactions(b, count) {
     return txs
 }
 
-test("TC_036 the central system unreachable for a whole session: Start, MeterValues, Stop delivered in order once back", async () => {
+test("TC_039 the central system unreachable for a whole session: Start, MeterValues, Stop delivered in order once back", async () => {
     const b = await startBench()
     try {
         await bootToAvailable(b)
@@ -93,7 +94,7 @@ test("TC_036 the central system unreachable for a whole session: Start, MeterVal
     }
 })
 
-test("TC_065 power cut (kill -9) during charging: StopTransaction PowerLoss after the restart, no duplicate", async () => {
+test("power cut (kill -9) during charging: StopTransaction PowerLoss after the restart, no duplicate", async () => {
     const b = await startBench()
     try {
         await bootToAvailable(b)
@@ -150,7 +151,7 @@ test("15 back-to-back sessions offline, a power cut among them: all delivered in
     }
 })
 
-test("TC_044 CALLERROR for StopTransaction: retried TransactionMessageAttempts times at RetryInterval × attempt, then given up", async () => {
+test("OCPP 1.6 §4.7 CALLERROR for StopTransaction: retried TransactionMessageAttempts times at RetryInterval × attempt, then given up", async () => {
     let failing = 2
     const b = await startBench({
         csms: {
@@ -186,7 +187,7 @@ test("TC_044 CALLERROR for StopTransaction: retried TransactionMessageAttempts t
     }
 })
 
-test("TC_028/TC_037: StartTransaction.conf Invalid stops the session (DeAuthorized); with StopTransactionOnInvalidId false it is held after MaxEnergyOnInvalidId", async () => {
+test("TC_037_3/TC_037_2: StartTransaction.conf Invalid stops the session (DeAuthorized); with StopTransactionOnInvalidId false it is held after MaxEnergyOnInvalidId", async () => {
     let nextId = 500
     const b = await startBench({ csms: { handlers: { StartTransaction: () => ({ transactionId: nextId++, idTagInfo: { status: "Invalid" } }) } } })
     try {
@@ -269,7 +270,7 @@ test("PWMAfterStartTransaction: no PWM until StartTransaction.conf", async () =>
     }
 })
 
-test("StopTransactionOnEVSideDisconnect false: unplugging suspends, the card stops; two-card rule and StopChargingOnlyWithSameCard", async () => {
+test("TC_005_3 StopTransactionOnEVSideDisconnect false: unplugging suspends (info \"EV side disconnected\"); TC_068 StopChargingOnlyWithSameCard; the seed's two-card rule", async () => {
     const b = await startBench()
     try {
         await bootToAvailable(b)
@@ -279,6 +280,7 @@ test("StopTransactionOnEVSideDisconnect false: unplugging suspends, the card sto
         const charging = await b.until(s => s.contactorClosed && s.transactionId > 0, "charging")
         await b.api("POST", "/api/ev/unplug")
         await b.until(s => !s.contactorClosed && s.connectorStatus === "SuspendedEV", "suspended")
+        await waitFor(() => b.csms.messages({ action: "StatusNotification", dir: "in", identity: b.id }).find(m => m.payload.status === "SuspendedEV" && m.payload.info === "EV side disconnected"), { what: "SN SuspendedEV with info" })
         await b.api("POST", "/api/ev/charge", { maxCurrentA: 16 })
         await b.until(s => s.contactorClosed && s.transactionId === charging.transactionId, "charging again")
         // another card may not stop it (StopChargingOnlyWithSameCard)
@@ -292,6 +294,28 @@ test("StopTransactionOnEVSideDisconnect false: unplugging suspends, the card sto
         assert.equal(stop.payload.reason, "Local")
         assert.equal(stop.payload.idTag, "04AA0011")
         assert.deepEqual(b.csms.messages({ action: "Authorize", dir: "in", identity: b.id }).map(m => m.payload.idTag), ["04AA0009", "04AA0011"])
+        b.assertClean()
+    } finally {
+        await b.stop()
+    }
+})
+
+test("TC_069 StopChargingOnlyWithSameCard true: a card of the same group (parentIdTag) stops the session, another group's does not", async () => {
+    const b = await startBench({ csms: { authorize: tag => ({ status: "Accepted", parentIdTag: tag.startsWith("04AC") ? "FLEET-A" : "FLEET-B" }) } })
+    try {
+        await bootToAvailable(b)
+        await configure(b, { StopChargingOnlyWithSameCard: "true" })
+        await b.api("POST", "/api/ev/charge", { maxCurrentA: 16 })
+        await b.api("POST", "/api/rfid", { uid: "04AC0001" })
+        await b.until(s => s.contactorClosed && s.transactionId > 0, "charging")
+        await b.api("POST", "/api/rfid", { uid: "04AD0001" })
+        await b.until(s => s.lastAuthorization === "Accepted" && b.csms.messages({ action: "Authorize", dir: "in", identity: b.id }).length === 2, "other group checked")
+        await sleep(1000)
+        assert.ok((await b.state()).transactionId > 0, "another group's card stopped the session")
+        await b.api("POST", "/api/rfid", { uid: "04AC0002" })
+        const stop = await b.message("StopTransaction")
+        assert.equal(stop.payload.reason, "Local")
+        assert.equal(stop.payload.idTag, "04AC0002")
         b.assertClean()
     } finally {
         await b.stop()
