@@ -269,7 +269,7 @@ function offsetS() {
 export function nextAlignedAfter(nowSec: number, intervalS: number, offsetSec: number) {
     const local = nowSec + offsetSec
     const day = local - (local % 86400)
-    return day + (Math.floor((local - day) / intervalS) + 1) * intervalS - offsetSec
+    return day + Math.min((Math.floor((local - day) / intervalS) + 1) * intervalS, 86400) - offsetSec
 }
 
 async function sampleMeterValues() {
