@@ -72,4 +72,9 @@ export interface Hardware {
      * @param line compact JSON with the details (docs/simulator.md, "display")
      */
     showStatus(status: string, line: string): Promise<void>
+    /**
+     * Boards with a display: the price screen (seed §6.2.2 CTEP) as [price text, cost,
+     * QR-code text], "" where there is nothing. Texts may be longer than the display takes.
+     */
+    showPrice?(screen: string[]): Promise<void>
 }

@@ -25,6 +25,9 @@ const PRELOAD = path.join(path.dirname(fileURLToPath(import.meta.url)), "vm-prel
 export const SRV_WALLBOX_SIM = 0x1d6b6f1a
 const REG = {
     display: 0x80,
+    priceText: 0x81,
+    costText: 0x82,
+    qrCodeText: 0x83,
     pilotHigh: 0x180,
     pilotLow: 0x181,
     s0Input: 0x182,
@@ -77,6 +80,7 @@ export class Simulator extends EventEmitter {
         this.faultBits = 0
         this.mainsOn = true
         this.firmware = {} // last status line the firmware displayed
+        this.priceScreen = { price: "", cost: "", qr: "" } // the display's price screen (CTEP)
         this.vmLog = []
         this.powerCuts = 0
         this.contactorEvents = [] // [ms, closed] for latency figures
@@ -211,6 +215,13 @@ export class Simulator extends EventEmitter {
                 this.emit("status", this.firmware)
             } catch {}
         })
+        for (const [name, field] of [["priceText", "price"], ["costText", "cost"], ["qrCodeText", "qr"]]) {
+            const reg = add(name, "")
+            reg.on(jd.CHANGE, () => {
+                this.priceScreen = { ...this.priceScreen, [field]: reg.values()[0] }
+                this.emit("status", this.firmware)
+            })
+        }
         this.device = new jd.JDServerServiceProvider("wallbox-sim", [relay, buzzer, board])
         this.bus.addServiceProvider(this.device)
         this.bus.start()
@@ -306,6 +317,7 @@ export class Simulator extends EventEmitter {
         this.pilot.powerCut()
         this.reader.uid = null
         this.firmware = {}
+        this.priceScreen = { price: "", cost: "", qr: "" }
         this.emit("status", this.firmware)
     }
 
@@ -402,6 +414,9 @@ export class Simulator extends EventEmitter {
             registration: fw.r || null,
             firmwareFaults: fw.f ?? 0,
             lastAuthorization: fw.au || null,
+            priceText: this.priceScreen.price || null,
+            costText: this.priceScreen.cost || null,
+            qrCodeText: this.priceScreen.qr || null,
             firmwarePilotState: fw.cp || null,
             faultBits: this.faultBits,
             ev: {
