@@ -59,6 +59,12 @@ export interface Hardware {
     readCard(): Promise<Buffer>
     /** ChangeNFCPower: reader power 0..255 (receiver gain) and on/off. */
     setCardReader(power: number, enabled: boolean): void
+    /**
+     * The FeliCa card last read, on boards whose reader reads FeliCa (the MFRC522 reads
+     * ISO 14443A only): IDm (8 bytes), Data Format Code (2), then the EneKey data from
+     * S_PAD0. readCard() gives the IDm for such a card.
+     */
+    felica?: Buffer
 
     /** Hardware fault bits (the seed's error table: 0x0002 residual current, ...). */
     faultBits(): Promise<number>

@@ -38,6 +38,7 @@ export class SimBoard implements Hardware {
     private pwm = new PilotPwm(new ds.Buzzer())
     private lastStatus: string
     private lastPrice: string
+    felica: Buffer
     /** Heap held back to model a smaller device (see heap_reserve). */
     private ballast: Buffer[] = []
 
@@ -83,7 +84,10 @@ export class SimBoard implements Hardware {
 
     async readCard() {
         const uid = await this.board.cardUid.read()
-        return this.readerOn && uid && uid.length ? uid : undefined
+        if (!this.readerOn || !uid || !uid.length) return undefined
+        const felica = await this.board.cardFelica.read()
+        if (felica && felica.length) this.felica = felica
+        return uid
     }
 
     setCardReader(power: number, enabled: boolean) {

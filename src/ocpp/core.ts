@@ -20,7 +20,7 @@ import { hex16 } from "../util/encoding"
 import { toJson } from "../util/json"
 import { offeredLimitA, setLimit, clearLimit, Slot } from "../evse/limits"
 import { storeReadText, storeWriteText } from "../store/store"
-import { dataTransferStatus } from "./datatransfer"
+import { dataTransferStatus, felicaBeforeAuthorize } from "./datatransfer"
 
 export const VENDOR = "OpenWallbox"
 /** Retry delay for BootNotification when the central system gave none (or a CALLERROR). */
@@ -350,6 +350,7 @@ async function cardService() {
         return
     }
     if (!cp.available || ctl.fatalFaults()) return
+    await felicaBeforeAuthorize(hw.felica, tag)
     const r = await rpcCall("Authorize", { idTag: tag })
     const status = r.idTagInfo.status
     cp.lastAuthResult = status

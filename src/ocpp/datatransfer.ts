@@ -1,4 +1,4 @@
-// DataTransfer: the seed's vendor messages (seed §6.2.2 CTEP).
+// DataTransfer: the seed's vendor messages (seed §6.2.2 CTEP, §6.2.3 FeliCa).
 //
 // From the central system (answer = DataTransfer.conf status):
 // - vendorId other than "ABB" and "org.openchargealliance.costmsg": UnknownVendorId;
@@ -8,10 +8,12 @@
 //   vendor), RunningCost and FinalCost (costmsg vendor). While CustomDisplayCostAndPrice
 //   is false they are Rejected: known messages of a function that is switched off.
 //   Malformed `data` or a transaction that is not ours: Rejected.
+// To the central system: EneKeyData before the Authorize of a FeliCa card.
 //
 // The texts live in RAM only: they belong to one session and the central system sends
 // them again (a RunningCost every minute would wear the flash).
 import { configBool, configGet } from "../store/config"
+import { rpcCall } from "./rpc"
 
 const COSTMSG_VENDOR = "org.openchargealliance.costmsg"
 /** Longest text kept for the display (a board cuts it further to what its display takes). */
@@ -140,4 +142,24 @@ export function priceScreen(online: boolean, plugged: boolean, tag: string, txId
         }
     }
     return [price, cost, qr]
+}
+
+/**
+ * FelicaAdvancedAuthorization (seed §6.2.3): before the Authorize of a FeliCa card its
+ * EneKey data and Data Format Code go to the central system; the answer, a CALLERROR
+ * or no answer change nothing (the Authorize decides).
+ * @param card the FeliCa card last read (Hardware.felica: IDm 8, DFC 2, EneKey data), or undefined
+ * @param idTag the idTag about to be authorised: only the IDm of that card triggers it
+ */
+export async function felicaBeforeAuthorize(card: Buffer, idTag: string) {
+    if (!card || !configBool("FelicaAdvancedAuthorization")) return
+    const hex = card.toString("hex").toUpperCase()
+    if (hex.slice(0, 16) !== idTag) return
+    try {
+        await rpcCall("DataTransfer", {
+            vendorId: "ABB",
+            messageId: "EneKeyData",
+            data: '{"EneKeyData":"' + hex.slice(20) + '","DataFormatCode":"' + hex.slice(16, 20) + '","idTag":"' + idTag + '"}',
+        })
+    } catch {}
 }

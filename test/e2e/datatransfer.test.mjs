@@ -1,8 +1,9 @@
 // DataTransfer against the strict central system: vendor and message ids (OCA TC_062),
-// the seed's CTEP price and cost display (§6.2.2) on the simulated display.
+// the seed's CTEP price and cost display (§6.2.2) on the simulated display, and FeliCa
+// EneKeyData before Authorize (§6.2.3).
 import { test } from "node:test"
 import assert from "node:assert/strict"
-import { startBench, bootToAvailable } from "./harness.mjs"
+import { startBench, bootToAvailable, sleep } from "./harness.mjs"
 
 const COSTMSG = "org.openchargealliance.costmsg"
 const DEFAULT_PRICE = {
@@ -116,6 +117,43 @@ test("CTEP session: SetUserPrice for the identified user, RunningCost of the run
         st = await b.until(x => x.priceText === DEFAULT_PRICE.priceText, "the default price again")
         assert.equal(st.costText, null)
         assert.equal(st.qrCodeText, null)
+        b.assertClean()
+    } finally {
+        await b.stop()
+    }
+})
+
+test("FeliCa (seed §6.2.3): with FelicaAdvancedAuthorization, DataTransfer ABB/EneKeyData precedes the Authorize of a FeliCa card, its answer ignored; never for an ISO 14443A card or when disabled", async () => {
+    const b = await startBench()
+    try {
+        await bootToAvailable(b)
+        const felica = { idm: "012E4CE082548F69", dataFormatCode: "0077", eneKeyData: "4020900000020539" }
+        const outgoing = () => b.csms.messages({ action: "DataTransfer", dir: "in", type: 2, identity: b.id })
+        // disabled (the seed's default): a plain Authorize with the IDm
+        await b.api("POST", "/api/rfid", { felica })
+        assert.equal((await b.message("Authorize")).payload.idTag, "012E4CE082548F69")
+        assert.equal(outgoing().length, 0)
+
+        assert.deepEqual(await b.call("ChangeConfiguration", { key: "FelicaAdvancedAuthorization", value: "true" }), { status: "Accepted" })
+        await sleep(2100) // the same card again after the reader's cooldown
+        await b.api("POST", "/api/rfid", { felica })
+        const auth = await b.message("Authorize", 2)
+        const sent = outgoing()
+        assert.equal(sent.length, 1)
+        assert.equal(sent[0].payload.vendorId, "ABB")
+        assert.equal(sent[0].payload.messageId, "EneKeyData")
+        assert.deepEqual(JSON.parse(sent[0].payload.data), { EneKeyData: "4020900000020539", DataFormatCode: "0077", idTag: "012E4CE082548F69" })
+        assert.ok(sent[0].seq < auth.seq, "EneKeyData before the Authorize")
+        assert.equal(auth.payload.idTag, "012E4CE082548F69")
+        // the central system answered UnknownVendorId: ignored, the Authorize decided
+        await b.until(s => s.idTag === "012E4CE082548F69" && s.lastAuthorization === "Accepted", "authorised")
+
+        // an ISO 14443A card (once the FeliCa card has left the field): no EneKeyData
+        await sleep(1000)
+        await b.api("POST", "/api/rfid", { uid: "04A1B2C3" })
+        assert.equal((await b.message("Authorize", 3)).payload.idTag, "04A1B2C3")
+        assert.equal(outgoing().length, 1)
+        await assert.rejects(b.api("POST", "/api/rfid", { felica: { idm: "0102" } }), /felica must be/)
         b.assertClean()
     } finally {
         await b.stop()

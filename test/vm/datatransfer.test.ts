@@ -1,8 +1,8 @@
 // DataTransfer: vendor and message ids (OCA TC_062), the seed's CTEP price and cost
-// messages (§6.2.2) and what the display's price screen shows.
+// messages (§6.2.2) and what the display's price screen shows, FeliCa EneKeyData (§6.2.3).
 import { describe, test, expect, beforeEach } from "@devicescript/test"
 import { yieldSlice } from "./harness"
-import { dataTransferStatus, priceScreen, money, displayText, DISPLAY_TEXT_MAX_CHARS } from "../../src/ocpp/datatransfer"
+import { dataTransferStatus, priceScreen, money, displayText, felicaBeforeAuthorize, DISPLAY_TEXT_MAX_CHARS } from "../../src/ocpp/datatransfer"
 import { packetText } from "../../src/hal/simboard"
 import { configChange } from "../../src/store/config"
 import { toJson } from "../../src/util/json"
@@ -130,5 +130,16 @@ describe("DataTransfer from the central system", () => {
         expect(money(0.05)).toBe("0.05")
         expect(money(12.3)).toBe("12.30")
         expect(money(0)).toBe("0.00")
+    })
+    test("FeliCa EneKeyData: nothing for other cards or when disabled; a failed DataTransfer never stops the Authorize", async () => {
+        const card = Buffer.from("012E4CE082548F6900774020900000020539", "hex")
+        // disabled (default), a missing card, another idTag: returns without a CALL
+        await felicaBeforeAuthorize(card, "012E4CE082548F69")
+        await felicaBeforeAuthorize(undefined, "012E4CE082548F69")
+        expect(await configChange("FelicaAdvancedAuthorization", "true")).toBe("Accepted")
+        await felicaBeforeAuthorize(card, "04A1B2C3")
+        // no link in the VM tests: the CALL fails (NotConnected) and that is swallowed
+        await felicaBeforeAuthorize(card, "012E4CE082548F69")
+        expect(await configChange("FelicaAdvancedAuthorization", "false")).toBe("Accepted")
     })
 })

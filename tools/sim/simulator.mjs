@@ -41,6 +41,7 @@ const REG = {
     authorizationKey: 0x18a,
     heapReserve: 0x18b,
     meterConstant: 0x18c,
+    cardFelica: 0x18d,
 }
 const MODEL_TICK_MS = 2
 
@@ -199,6 +200,7 @@ export class Simulator extends EventEmitter {
         add("pilotLow", -12000)
         add("s0Input", true)
         add("contactorFeedback", false)
+        add("cardFelica", new Uint8Array(0))
         add("cardUid", new Uint8Array(0))
         add("faultBits", 0)
         add("meterCurrent", 0)
@@ -373,6 +375,8 @@ export class Simulator extends EventEmitter {
         this.publish("pilotLow", v.low)
         this.publish("s0Input", !this.meter.low)
         this.publish("contactorFeedback", this.contactor.closed)
+        // the FeliCa data first: the firmware reads it when the UID appears
+        this.publish("cardFelica", this.reader.currentFelica(now) ?? new Uint8Array(0))
         this.publish("cardUid", this.reader.current(now) ?? new Uint8Array(0))
         this.publish("faultBits", this.faultBits)
         this.publish("meterCurrent", Math.round(this.meter.currentA * 1000))
@@ -479,8 +483,9 @@ export class Simulator extends EventEmitter {
         this.ev.wantsCharge = false
         this.evChanged()
     }
-    swipe(uid) {
-        this.reader.present(this.now(), uid)
+    /** A card in the field: `uid` hex, or for a FeliCa card `felica` {idm, dataFormatCode, eneKeyData} (hex). */
+    swipe(uid, felica) {
+        this.reader.present(this.now(), uid ?? felica.idm, 800, felica && felica.idm + felica.dataFormatCode + felica.eneKeyData)
     }
     setFault(bits) {
         this.faultBits |= bits
