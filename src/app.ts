@@ -32,6 +32,7 @@ import { configLoad, configGet, configSet, configBool, configOnChange, configInt
 import { storeReadText, storeWriteText, storeStats, storeOnCorrupt } from "./store/store"
 import { base64Encode, hexDecode } from "./util/encoding"
 import { Slot, setLimit, limitedBy, limitedChannels } from "./evse/limits"
+import { priceScreen } from "./ocpp/datatransfer"
 
 export const CONTROL_PERIOD_MS = 20
 const CARD_POLL_EVERY = 5
@@ -158,6 +159,10 @@ async function housekeepingLoop() {
             console.log("txTick: " + e)
         }
         await hw.showStatus(link.connected ? cp.status : "Offline", statusLine())
+        if (hw.showPrice) {
+            const tag = cp.txActive ? cp.txIdTag : cp.authIdTag
+            await hw.showPrice(priceScreen(link.connected, ctl.evConnected(), tag, cp.transactionId, cp.txActive))
+        }
     }
 }
 

@@ -59,6 +59,12 @@ export interface Hardware {
     readCard(): Promise<Buffer>
     /** ChangeNFCPower: reader power 0..255 (receiver gain) and on/off. */
     setCardReader(power: number, enabled: boolean): void
+    /**
+     * The FeliCa card last read, on boards whose reader reads FeliCa (the MFRC522 reads
+     * ISO 14443A only): IDm (8 bytes), Data Format Code (2), then the EneKey data from
+     * S_PAD0. readCard() gives the IDm for such a card.
+     */
+    felica?: Buffer
 
     /** Hardware fault bits (the seed's error table: 0x0002 residual current, ...). */
     faultBits(): Promise<number>
@@ -72,4 +78,9 @@ export interface Hardware {
      * @param line compact JSON with the details (docs/simulator.md, "display")
      */
     showStatus(status: string, line: string): Promise<void>
+    /**
+     * Boards with a display: the price screen (seed §6.2.2 CTEP) as [price text, cost,
+     * QR-code text], "" where there is nothing. Texts may be longer than the display takes.
+     */
+    showPrice?(screen: string[]): Promise<void>
 }

@@ -8,6 +8,19 @@ import * as ds from "@devicescript/core"
 import { Hardware, Provisioning } from "./hardware"
 import { PilotPwm } from "./pilotpwm"
 
+/** Largest string a register write carries: one Jacdac packet (longer writes are dropped). */
+const PACKET_TEXT_MAX_BYTES = 236
+
+/** `s` cut to one packet of UTF-8, never inside a character. */
+export function packetText(s: string) {
+    const b = Buffer.from(s)
+    let n = PACKET_TEXT_MAX_BYTES
+    if (b.length <= n) return s
+    // b[n] is the first byte left out: back up to the start of its character
+    while (n > 0 && (b[n] & 0xc0) === 0x80) n--
+    return b.slice(0, n).toString("utf-8")
+}
+
 export class SimBoard implements Hardware {
     model = "OWB-SIM-22"
     ratedCurrentA = 32
@@ -24,6 +37,8 @@ export class SimBoard implements Hardware {
     private board = new ds.WallboxSimBoard()
     private pwm = new PilotPwm(new ds.Buzzer())
     private lastStatus: string
+    private lastPrice: string
+    felica: Buffer
     /** Heap held back to model a smaller device (see heap_reserve). */
     private ballast: Buffer[] = []
 
@@ -69,7 +84,10 @@ export class SimBoard implements Hardware {
 
     async readCard() {
         const uid = await this.board.cardUid.read()
-        return this.readerOn && uid && uid.length ? uid : undefined
+        if (!this.readerOn || !uid || !uid.length) return undefined
+        const felica = await this.board.cardFelica.read()
+        if (felica && felica.length) this.felica = felica
+        return uid
     }
 
     setCardReader(power: number, enabled: boolean) {
@@ -95,5 +113,14 @@ export class SimBoard implements Hardware {
         if (line === this.lastStatus) return
         this.lastStatus = line
         await this.board.display.write(line)
+    }
+
+    async showPrice(screen: string[]) {
+        const key = screen.join("\n")
+        if (key === this.lastPrice) return
+        this.lastPrice = key
+        await this.board.priceText.write(packetText(screen[0]))
+        await this.board.costText.write(packetText(screen[1]))
+        await this.board.qrCodeText.write(packetText(screen[2]))
     }
 }

@@ -23,6 +23,7 @@ import { hex16 } from "../util/encoding"
 import { toJson } from "../util/json"
 import { offeredLimitA, setLimit, clearLimit, Slot } from "../evse/limits"
 import { storeReadText, storeWriteText } from "../store/store"
+import { dataTransferStatus, felicaBeforeAuthorize } from "./datatransfer"
 
 export const VENDOR = "OpenWallbox"
 /** Retry delay for BootNotification when the central system gave none (or a CALLERROR). */
@@ -309,6 +310,8 @@ async function authorize(tag: string): Promise<any> {
     if (online()) {
         if (localOk && configBool("LocalPreAuthorize")) return local
         try {
+            // FeliCa cards: the seed's EneKeyData goes first (its answer is ignored)
+            await felicaBeforeAuthorize(hw.felica, tag)
             const r = await rpcCall("Authorize", { idTag: tag })
             await authCacheUpdate(tag, r.idTagInfo)
             return r.idTagInfo
@@ -577,7 +580,7 @@ export async function coreHandleCall(action: string, p: any): Promise<any> {
             // the authorisation cache is off (AuthorizationCacheEnabled false): nothing cached
             return { status: "Accepted" }
         case "DataTransfer":
-            return { status: "UnknownVendorId" }
+            return { status: dataTransferStatus(p, cp.transactionId, cp.txActive) }
         case "TriggerMessage": {
             const m = p.requestedMessage
             if (p.connectorId !== undefined && (p.connectorId < 0 || p.connectorId > 1)) return { status: "Rejected" }

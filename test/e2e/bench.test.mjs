@@ -15,7 +15,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium"
 const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
-test("web bench: plug, card, charge, energy, StartTransaction in the log, unplug, screenshot", { timeout: 240000 }, async () => {
+test("web bench: plug, card, charge, energy, price screen, StartTransaction in the log, unplug, screenshot", { timeout: 240000 }, async () => {
     assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing (apt-get install chromium)`)
     const id = `CP-BENCH-${process.pid}`
     const main = await startMain({ csmsPort: 0, apiPort: 0, id, quiet: !process.env.E2E_VERBOSE })
@@ -42,6 +42,12 @@ test("web bench: plug, card, charge, energy, StartTransaction in the log, unplug
         await waitFor(() => main.csms.configured[id], { what: "commissioning", timeout: 30000 })
         assert.equal(await text("#cp-id"), id)
 
+        // the price screen (CTEP, seed §6.2.2): switched on and given a default price from the page
+        await page.getByRole("button", { name: "CTEP on" }).click()
+        await page.locator("#csms-result", { hasText: "Accepted" }).waitFor({ timeout: 15000 })
+        await page.getByRole("button", { name: "DefaultPrice" }).click()
+        await page.locator("#v-price", { hasText: "0.15 $/kWh" }).waitFor({ timeout: 15000 })
+
         await page.getByRole("button", { name: "Plug in" }).click()
         await page.locator("#v-status", { hasText: "Preparing" }).waitFor({ timeout: 20000 })
         await page.getByRole("button", { name: "04A1B2C3" }).click()
@@ -57,6 +63,9 @@ test("web bench: plug, card, charge, energy, StartTransaction in the log, unplug
         const e0 = await wh()
         await waitFor(async () => (await wh()) > e0 + 2, { what: "energy rising in the page", timeout: 30000 })
         assert.match(await text("#v-current"), /^(9|10)(\.\d)? A$/)
+        await page.getByRole("button", { name: "RunningCost" }).click()
+        await page.locator("#v-price", { hasText: "0.123/kWh" }).waitFor({ timeout: 15000 })
+        assert.match(await text("#v-cost"), /^\d+\.\d\d$/)
 
         // the OCPP log shows StartTransaction, its answer linked to it
         const start = page.locator('#log li[data-action="StartTransaction"][data-type="call"]')

@@ -33,6 +33,9 @@ const PHASE_TEXT = {
 const STEPS = ["building", "booting", "connecting", "online"]
 
 let state = null
+/** The running or last transaction and the energy register at its start (CTEP samples). */
+let lastTx = null
+let lastTxStartWh = 0
 let hasCsms = false
 let phase = "connecting"
 
@@ -110,6 +113,13 @@ function render(s) {
     setText("v-tx", s.transactionId === null ? "none" : String(s.transactionId))
     setText("v-tag", s.idTag ?? "—")
     setText("v-auth", s.lastAuthorization ?? "—")
+    setText("v-price", s.priceText ?? "—")
+    setText("v-cost", s.costText ?? "—")
+    setText("v-qr", s.qrCodeText ?? "—")
+    if (s.transactionId !== null && s.transactionId !== lastTx) {
+        lastTx = s.transactionId
+        lastTxStartWh = s.energyWh ?? 0
+    }
     setText("v-link", s.ocppConnected ? "connected" : "not connected", s.ocppConnected ? "on" : "alarm")
     setText("v-reg", s.registration || "—")
     setText("v-net", s.network === null ? "direct (no drop)" : s.network, s.network === "down" ? "alarm" : "")
@@ -315,7 +325,10 @@ function commandPayload(cmd, btn) {
             return k ? { key: [k] } : {}
         }
         case "ChangeConfiguration":
+            if (btn?.dataset.key) return { key: btn.dataset.key, value: btn.dataset.value }
             return { key: $("cfg-key").value.trim(), value: $("cfg-value").value }
+        case "DataTransfer":
+            return ctepSample(btn.dataset.msg)
         case "UnlockConnector":
             return { connectorId: 1 }
         case "TriggerMessage":
@@ -327,6 +340,23 @@ function commandPayload(cmd, btn) {
     }
     return {}
 }
+/** The seed's CTEP examples (§6.2.2) for the session on the bench. */
+function ctepSample(messageId) {
+    let data
+    if (messageId === "SetUserPrice") data = { idToken: state?.idTag || $("remote-tag").value.trim(), priceText: "$0.12/kWh, no idle fee" }
+    else {
+        if (lastTx === null) throw new Error("no transaction yet")
+        const cost = Math.round((((state?.energyWh ?? 0) - lastTxStartWh) / 1000) * 12.3) / 100
+        data =
+            messageId === "RunningCost"
+                ? { transactionId: lastTx, timestamp: new Date().toISOString(), meterValue: state?.energyWh ?? 0, cost, state: "Charging",
+                    chargingPrice: { kWhPrice: 0.123, hourPrice: 0, flatFee: 0 }, idlePrice: { graceMinutes: 30, hourPrice: 1 } }
+                : { transactionId: lastTx, cost, priceText: `$${cost.toFixed(2)} @ $0.123/kWh. Visit www.cpo.com/invoices/13546 for an invoice of your session.`,
+                    qrCodeText: "https://www.cpo.com/invoices/13546" }
+    }
+    return { vendorId: messageId === "SetUserPrice" ? "ABB" : "org.openchargealliance.costmsg", messageId, data: JSON.stringify(data) }
+}
+
 async function sendCommand(cmd, btn) {
     const out = $("csms-result")
     let payload
@@ -411,6 +441,9 @@ function wire() {
             $("card-uid").value = b.dataset.uid
             act(`card ${b.dataset.uid}`, "POST", "/api/rfid", { uid: b.dataset.uid })
         })
+    )
+    $("btn-felica").addEventListener("click", () =>
+        act("FeliCa card", "POST", "/api/rfid", { felica: { idm: "012E4CE082548F69", dataFormatCode: "0077", eneKeyData: "4020900000020539" } })
     )
     $("btn-power-cut").addEventListener("click", () => act("power cut", "POST", "/api/power/cut"))
     $("btn-power-on").addEventListener("click", () => act("power on", "POST", "/api/power/on"))

@@ -110,6 +110,13 @@ export function controlRoutes(sim, { csms } = {}) {
         "POST /api/ev/short": b => sim.shortToPe(flag(b, "short", true)),
         "POST /api/contactor/weld": b => sim.weld(flag(b, "welded", true)),
         "POST /api/rfid": b => {
+            if (b.felica !== undefined) {
+                const f = b.felica ?? {}
+                const hex = (v, min, max) => typeof v === "string" && v.length >= 2 * min && v.length <= 2 * max && /^([0-9a-fA-F]{2})+$/.test(v)
+                if (b.uid !== undefined || !hex(f.idm, 8, 8) || !hex(f.dataFormatCode, 2, 2) || !hex(f.eneKeyData, 1, 16))
+                    throw bad("felica must be {idm: 8 bytes, dataFormatCode: 2 bytes, eneKeyData: 1 to 16 bytes} of hex, without uid")
+                return sim.swipe(undefined, f)
+            }
             if (typeof b.uid !== "string" || !HEX_UID.test(b.uid)) throw bad("uid must be 4 to 10 bytes of hex, e.g. 04A1B2C3")
             sim.swipe(b.uid)
         },

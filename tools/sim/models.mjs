@@ -161,20 +161,29 @@ export class MeterModel {
     }
 }
 
-/** The card reader's field: a card is "present" for holdMs after a swipe. */
+/**
+ * The card reader's field: a card is "present" for holdMs after a swipe. A FeliCa card
+ * also gives what a FeliCa reader reads from it: IDm, Data Format Code and EneKey data
+ * (the UID is then the IDm).
+ */
 export class CardReaderModel {
     constructor() {
         this.uid = null
+        this.felica = null
         this.untilMs = 0
         this.swipes = 0
     }
-    present(nowMs, uidHex, holdMs = 800) {
+    present(nowMs, uidHex, holdMs = 800, felicaHex = null) {
         this.uid = Buffer.from(uidHex, "hex")
+        this.felica = felicaHex ? Buffer.from(felicaHex, "hex") : null
         this.untilMs = nowMs + holdMs
         this.swipes++
     }
     current(nowMs) {
         return this.uid && nowMs < this.untilMs ? this.uid : null
+    }
+    currentFelica(nowMs) {
+        return this.current(nowMs) && this.felica
     }
 }
 

@@ -25,6 +25,9 @@ const PRELOAD = path.join(path.dirname(fileURLToPath(import.meta.url)), "vm-prel
 export const SRV_WALLBOX_SIM = 0x1d6b6f1a
 const REG = {
     display: 0x80,
+    priceText: 0x81,
+    costText: 0x82,
+    qrCodeText: 0x83,
     pilotHigh: 0x180,
     pilotLow: 0x181,
     s0Input: 0x182,
@@ -38,6 +41,7 @@ const REG = {
     authorizationKey: 0x18a,
     heapReserve: 0x18b,
     meterConstant: 0x18c,
+    cardFelica: 0x18d,
 }
 const MODEL_TICK_MS = 2
 
@@ -77,6 +81,7 @@ export class Simulator extends EventEmitter {
         this.faultBits = 0
         this.mainsOn = true
         this.firmware = {} // last status line the firmware displayed
+        this.priceScreen = { price: "", cost: "", qr: "" } // the display's price screen (CTEP)
         this.vmLog = []
         this.powerCuts = 0
         this.contactorEvents = [] // [ms, closed] for latency figures
@@ -195,6 +200,7 @@ export class Simulator extends EventEmitter {
         add("pilotLow", -12000)
         add("s0Input", true)
         add("contactorFeedback", false)
+        add("cardFelica", new Uint8Array(0))
         add("cardUid", new Uint8Array(0))
         add("faultBits", 0)
         add("meterCurrent", 0)
@@ -211,6 +217,13 @@ export class Simulator extends EventEmitter {
                 this.emit("status", this.firmware)
             } catch {}
         })
+        for (const [name, field] of [["priceText", "price"], ["costText", "cost"], ["qrCodeText", "qr"]]) {
+            const reg = add(name, "")
+            reg.on(jd.CHANGE, () => {
+                this.priceScreen = { ...this.priceScreen, [field]: reg.values()[0] }
+                this.emit("status", this.firmware)
+            })
+        }
         this.device = new jd.JDServerServiceProvider("wallbox-sim", [relay, buzzer, board])
         this.bus.addServiceProvider(this.device)
         this.bus.start()
@@ -306,6 +319,7 @@ export class Simulator extends EventEmitter {
         this.pilot.powerCut()
         this.reader.uid = null
         this.firmware = {}
+        this.priceScreen = { price: "", cost: "", qr: "" }
         this.emit("status", this.firmware)
     }
 
@@ -361,6 +375,8 @@ export class Simulator extends EventEmitter {
         this.publish("pilotLow", v.low)
         this.publish("s0Input", !this.meter.low)
         this.publish("contactorFeedback", this.contactor.closed)
+        // the FeliCa data first: the firmware reads it when the UID appears
+        this.publish("cardFelica", this.reader.currentFelica(now) ?? new Uint8Array(0))
         this.publish("cardUid", this.reader.current(now) ?? new Uint8Array(0))
         this.publish("faultBits", this.faultBits)
         this.publish("meterCurrent", Math.round(this.meter.currentA * 1000))
@@ -402,6 +418,9 @@ export class Simulator extends EventEmitter {
             registration: fw.r || null,
             firmwareFaults: fw.f ?? 0,
             lastAuthorization: fw.au || null,
+            priceText: this.priceScreen.price || null,
+            costText: this.priceScreen.cost || null,
+            qrCodeText: this.priceScreen.qr || null,
             firmwarePilotState: fw.cp || null,
             faultBits: this.faultBits,
             ev: {
@@ -464,8 +483,9 @@ export class Simulator extends EventEmitter {
         this.ev.wantsCharge = false
         this.evChanged()
     }
-    swipe(uid) {
-        this.reader.present(this.now(), uid)
+    /** A card in the field: `uid` hex, or for a FeliCa card `felica` {idm, dataFormatCode, eneKeyData} (hex). */
+    swipe(uid, felica) {
+        this.reader.present(this.now(), uid ?? felica.idm, 800, felica && felica.idm + felica.dataFormatCode + felica.eneKeyData)
     }
     setFault(bits) {
         this.faultBits |= bits
