@@ -8,12 +8,15 @@
 // the stored head, and the tail is found by probing, so a power cut between a record and
 // the pointer never loses or repeats a record.
 //
-// Flash is shared with everything else (16 KiB region), so the journal admits records by
-// the bytes they occupy (24-byte entry header + key + value rounded to 8):
-// - every kind while below JOURNAL_SAMPLE_LIMIT_BYTES (sampled values are thinned first);
-// - clock-aligned values below JOURNAL_ALIGNED_LIMIT_BYTES;
+// Flash is shared with everything else: the settings region is 16 KiB on the ESP32 and
+// 8 KiB in the simulator (128 KiB flash), measured: an entry takes a 24-byte header
+// (the key is in it) plus the value rounded up to 8 bytes. The journal admits records by
+// the bytes they occupy:
+// - sampled values while the journal is below a quarter of the region (thinned first);
+// - clock-aligned values below 5/8 of it (the rest is configuration, list, cache);
 // - StartTransaction/StopTransaction always — a failed write raises "offline storage
 //   error" (fault bit 0x8000) through the caller.
+import * as ds from "@devicescript/core"
 import { storeRead, storeWrite, storeDelete } from "../store/store"
 
 export const enum Kind {
@@ -29,8 +32,9 @@ export const enum Priority {
     Essential = 2,
 }
 
-export const JOURNAL_SAMPLE_LIMIT_BYTES = 4096
-export const JOURNAL_ALIGNED_LIMIT_BYTES = 8192
+export const SETTINGS_REGION_BYTES = ds.isSimulator() ? 8192 : 16384
+export const JOURNAL_SAMPLE_LIMIT_BYTES = SETTINGS_REGION_BYTES >> 2
+export const JOURNAL_ALIGNED_LIMIT_BYTES = (SETTINGS_REGION_BYTES * 5) >> 3
 /** Write the head pointer after this many deletions (bounds the boot-time scan). */
 const HEAD_WRITE_EVERY = 16
 const SEQ_MASK = 0xffff
@@ -39,6 +43,9 @@ const MAX_SCAN = 1024
 let head = 0
 let tail = 0
 let deletedSincePointer = 0
+/** Record being delivered (read by journalHead until dropped), and one being extended. */
+let inFlight = -1
+let extending = -1
 /** Flash bytes the live records occupy (entry header + key + value + CRC, rounded). */
 export let journalBytes = 0
 let sizes: number[] = []
@@ -47,9 +54,9 @@ function key(seq: number) {
     return "j" + seq
 }
 
-/** Bytes a record of `payloadBytes` takes in the settings region. */
-export function entryBytes(seq: number, payloadBytes: number) {
-    return 24 + ((key(seq).length + 1 + payloadBytes + 2 + 7) & ~7)
+/** Bytes a record of `payloadBytes` (CRC added) takes in the settings region. */
+export function entryBytes(payloadBytes: number) {
+    return 24 + ((payloadBytes + 2 + 7) & ~7)
 }
 
 async function writePointer() {
@@ -88,7 +95,7 @@ export async function journalLoad() {
     journalBytes = 0
     for (let s = head; s !== tail; s = (s + 1) & SEQ_MASK) {
         const r = await storeRead(key(s))
-        const bytes = r ? entryBytes(s, r.length) : 0
+        const bytes = r ? entryBytes(r.length) : 0
         sizes.push(bytes)
         journalBytes += bytes
     }
@@ -101,7 +108,7 @@ export async function journalLoad() {
  */
 export async function journalAppend(rec: Buffer, priority: Priority): Promise<number> {
     const seq = tail
-    const bytes = entryBytes(seq, rec.length)
+    const bytes = entryBytes(rec.length)
     const limit = priority === Priority.Sampled ? JOURNAL_SAMPLE_LIMIT_BYTES : JOURNAL_ALIGNED_LIMIT_BYTES
     if (priority !== Priority.Essential && journalBytes + bytes > limit) return -1
     await storeWrite(key(seq), rec)
@@ -111,10 +118,36 @@ export async function journalAppend(rec: Buffer, priority: Priority): Promise<nu
     return seq
 }
 
-/** The oldest record and its sequence number; undefined when empty. A corrupt record reads as an empty buffer. */
+/**
+ * The oldest record, now in flight until dropped; undefined when empty or while it is
+ * being extended. A corrupt record reads as an empty buffer.
+ */
 export async function journalHead(): Promise<Buffer> {
-    if (head === tail) return undefined
+    if (head === tail || head === extending) return undefined
+    inFlight = head
     return (await storeRead(key(head))) || Buffer.alloc(0)
+}
+
+/**
+ * Replace the newest record by `rec` (the same record with more samples), unless it is
+ * the one being delivered. Packing samples this way saves the 24-byte entry header and
+ * the key of every sample.
+ * @returns false when it cannot (append instead)
+ */
+export async function journalExtendTail(rec: Buffer, priority: Priority): Promise<boolean> {
+    const seq = (tail - 1) & SEQ_MASK
+    const last = sizes.length - 1
+    const bytes = entryBytes(rec.length)
+    if (journalCount() < 2 || seq === inFlight || (priority === Priority.Sampled && journalBytes - sizes[last] + bytes > JOURNAL_SAMPLE_LIMIT_BYTES)) return false
+    extending = seq
+    try {
+        await storeWrite(key(seq), rec)
+    } finally {
+        extending = -1
+    }
+    journalBytes += bytes - sizes[last]
+    sizes[last] = bytes
+    return true
 }
 
 export function journalHeadSeq() {
@@ -125,6 +158,7 @@ export function journalHeadSeq() {
 export async function journalDrop() {
     if (head === tail) return
     await storeDelete(key(head))
+    inFlight = -1
     head = (head + 1) & SEQ_MASK
     journalBytes -= sizes[0] || 0
     sizes = sizes.slice(1)

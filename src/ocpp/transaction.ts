@@ -12,8 +12,8 @@
 import * as ds from "@devicescript/core"
 import { rpcCall, CallError } from "./rpc"
 import { cp, txEnv, coreTxBegan, coreTxEnded } from "./core"
-import { journalAppend, journalHead, journalDrop, journalCount, journalNextSeq, journalRead, journalHeadSeq, Kind, Priority } from "./journal"
-import { storeRead, storeWrite, storeDelete } from "../store/store"
+import { journalAppend, journalHead, journalDrop, journalCount, journalNextSeq, journalRead, journalHeadSeq, journalExtendTail, Kind, Priority } from "./journal"
+import { storeRead, storeWrite, storeDelete, storeCapacity } from "../store/store"
 import { configInt, configGet, configBool } from "../store/config"
 import { wallClockMs, setWallClock } from "../util/clock"
 import { formatIso8601 } from "../util/iso8601"
@@ -116,8 +116,11 @@ export function captureSample(csl: string, ctx: Ctx): Buffer {
     return b.slice(0, 6 + 5 * n)
 }
 
-function sampleBytes(b: Buffer, at: number) {
-    return 6 + 5 * b[at + 5]
+/** MeterValue elements of the samples from `at` to the end of a record. */
+function samplesFrom(b: Buffer, at: number) {
+    const out: any[] = []
+    for (; at + 6 <= b.length; at += 6 + 5 * b[at + 5]) out.push(sampleToMeterValue(b, at))
+    return out
 }
 
 /** A MeterValue element (OCPP 1.6 §7.x) from a sample at `at`. */
@@ -158,6 +161,23 @@ async function journal(rec: Buffer, priority: Priority) {
         console.log("journal: " + e)
         return -1
     }
+}
+
+/**
+ * Journal a meter sample: appended to the newest record when that is a MeterValues of the
+ * same transaction not yet in flight (one MeterValues.req then carries several
+ * meterValue elements), else as a record of its own.
+ */
+async function journalSample(local: number, sample: Buffer, priority: Priority) {
+    const seq = (journalNextSeq() - 1) & 0xffff
+    const last = journalCount() > 1 ? await journalRead(seq) : undefined
+    try {
+        if (last && last[0] === Kind.Meter && last.getAt(1, "u16") === local && last.length + sample.length <= storeCapacity("j" + seq) && (await journalExtendTail(Buffer.concat(last, sample), priority))) return
+    } catch (e) {
+        cp.storageFault = 0x8000
+        return
+    }
+    await journal(Buffer.concat(header(Kind.Meter, local, 0), sample), priority)
 }
 
 /** The "tx" record: local id, register at start, flags (bit 0: StartTransaction journalled), Transaction.Begin sample. */
@@ -279,7 +299,7 @@ async function sampleMeterValues() {
     const reported = cp.status !== "SuspendedEV" || configBool("MeterValueReportOnSuspendedEV")
     if (cp.txActive && cp.txStartJournalled && intervalS > 0 && now >= nextSampleMs) {
         nextSampleMs = now + intervalS * 1000
-        if (reported) await journal(Buffer.concat(header(Kind.Meter, cp.txLocal, 0), captureSample(configGet("MeterValuesSampledData"), Ctx.Periodic)), Priority.Sampled)
+        if (reported) await journalSample(cp.txLocal, captureSample(configGet("MeterValuesSampledData"), Ctx.Periodic), Priority.Sampled)
     }
     const alignS = configInt("ClockAlignedDataInterval")
     const t = nowS()
@@ -295,7 +315,7 @@ async function sampleMeterValues() {
     const s = captureSample(configGet("MeterValuesAlignedData"), Ctx.Clock)
     if (inTx) txAligned = captureSample(configGet("StopTxnAlignedData"), Ctx.Clock)
     alignedWh = txEnv.meter.energyWh()
-    await journal(Buffer.concat(header(Kind.Meter, inTx ? cp.txLocal : NO_TX, 0), s), inTx ? Priority.Aligned : Priority.Sampled)
+    await journalSample(inTx ? cp.txLocal : NO_TX, s, inTx ? Priority.Aligned : Priority.Sampled)
 }
 
 /**
@@ -381,6 +401,7 @@ function startAnswered(local: number, r: any) {
 export async function journalService() {
     for (let n = 0; n < RECORDS_PER_PASS && journalCount() > 0 && ds.millis() >= retryAtMs; n++) {
         const rec = await journalHead()
+        if (!rec) return
         const kind = rec.length ? rec[0] : 0
         const local = rec.length ? rec.getAt(1, "u16") : -1
         const txId = local === mapLocal ? mapCsms : 0
@@ -399,7 +420,7 @@ export async function journalService() {
             if (local === NO_TX || txId) action = "MeterValues"
             p.connectorId = 1
             if (local !== NO_TX) p.transactionId = txId
-            p.meterValue = [sampleToMeterValue(rec, 3)]
+            p.meterValue = samplesFrom(rec, 3)
         } else if (kind === Kind.Stop) {
             if (local === openRecordLocal) return
             if (txId) action = "StopTransaction"
@@ -410,8 +431,7 @@ export async function journalService() {
             const tagLen = rec[12]
             tag = rec.slice(13, 13 + tagLen).toString("utf-8")
             if (tag) p.idTag = tag
-            const data: any[] = []
-            for (let at = 13 + tagLen; at + 6 <= rec.length; at += sampleBytes(rec, at)) data.push(sampleToMeterValue(rec, at))
+            const data = samplesFrom(rec, 13 + tagLen)
             if (data.length) p.transactionData = data
         }
         let r: any

@@ -76,8 +76,11 @@ test("TC_039 the central system unreachable for a whole session: Start, MeterVal
         // unknown id allowed offline: no Authorize afterwards either
         assert.equal(b.csms.messages({ action: "Authorize", identity: b.id }).length, 0)
         assert.equal(tx.start.payload.idTag, "04AA0001")
-        assert.ok(tx.meterValues.length >= 2, `sampled values: ${tx.meterValues.length}`)
-        const times = [tx.start, ...tx.meterValues, tx.stop].map(m => m.payload.timestamp ?? m.payload.meterValue[0].timestamp)
+        // offline samples are packed: one MeterValues carries several meterValue elements
+        const samples = tx.meterValues.flatMap(m => m.payload.meterValue)
+        assert.ok(samples.length >= 2, `sampled values: ${samples.length}`)
+        assert.ok(tx.meterValues.length < samples.length, "offline samples were not packed")
+        const times = [tx.start.payload.timestamp, ...samples.map(v => v.timestamp), tx.stop.payload.timestamp]
         assert.deepEqual([...times].sort(), times, "timestamps out of order")
         // ChargeRecordUseTotalEnergy false (seed): the record counts from zero
         assert.equal(tx.start.payload.meterStart, 0)

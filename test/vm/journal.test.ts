@@ -8,6 +8,8 @@ import {
     journalLoad,
     journalNextSeq,
     journalBytes,
+    journalExtendTail,
+    JOURNAL_ALIGNED_LIMIT_BYTES,
     entryBytes,
     Priority,
     JOURNAL_SAMPLE_LIMIT_BYTES,
@@ -44,7 +46,7 @@ describe("transaction journal (flash FIFO)", () => {
         await journalLoad()
         expect(journalCount()).toBe(2)
         expect((await journalHead())[0]).toBe(2)
-        expect(journalBytes).toBe(2 * entryBytes(first + 1, 8))
+        expect(journalBytes).toBe(2 * entryBytes(8))
         await drain()
         expect(journalCount()).toBe(0)
     })
@@ -68,6 +70,25 @@ describe("transaction journal (flash FIFO)", () => {
         expect(await journalAppend(rec(10, 32), Priority.Aligned) >= 0).toBe(true)
         expect(await journalAppend(rec(11, 32), Priority.Essential) >= 0).toBe(true)
         expect(journalCount()).toBe(sampled + 2)
+        await drain()
+    })
+    test("capacity: 20 offline transactions with 4 clock-aligned values each fit below the aligned-values limit (simulator's 8 KiB region)", async () => {
+        await drain()
+        for (let t = 0; t < 20; t++) {
+            // StartTransaction: header 3 + time 4 + meterStart 4 + an 8-character idTag
+            expect((await journalAppend(rec(1, 19), Priority.Essential)) >= 0).toBe(true)
+            // aligned samples of one measurand (11 bytes each) packed into one MeterValues record
+            let mv = rec(2, 3 + 11)
+            expect((await journalAppend(mv, Priority.Aligned)) >= 0).toBe(true)
+            for (let k = 1; k < 4; k++) {
+                mv = Buffer.concat(mv, Buffer.alloc(11))
+                expect(await journalExtendTail(mv, Priority.Aligned)).toBe(true)
+            }
+            // StopTransaction with Transaction.Begin/End samples of 5 measurands: 13 + 8 + 2 × 31
+            expect((await journalAppend(rec(3, 83), Priority.Essential)) >= 0).toBe(true)
+        }
+        console.log("journal bytes for 20 offline transactions with 4 aligned values each: " + journalBytes)
+        expect(journalBytes <= JOURNAL_ALIGNED_LIMIT_BYTES).toBe(true)
         await drain()
     })
 })
