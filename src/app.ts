@@ -30,6 +30,7 @@ import { configLoad, configGet, configSet, configBool, configOnChange, configInt
 import { storeRead, storeWrite, storeReadText, storeWriteText, storeStats, storeOnCorrupt } from "./store/store"
 import { base64Encode, hexDecode } from "./util/encoding"
 import { Slot, setLimit, limitedBy, limitedChannels } from "./evse/limits"
+import { localAuthLoad } from "./ocpp/localauth"
 
 export const CONTROL_PERIOD_MS = 20
 const CARD_POLL_EVERY = 5
@@ -196,6 +197,7 @@ export async function startWallbox(board: Hardware) {
     const e = await storeRead("eWh")
     if (e && e.length === 4) meter.restore(e.getAt(0, "u32"))
     coreInit(hw, ctl, meter)
+    await localAuthLoad()
     await coreLoad()
     configOnChange(name => {
         coreConfigChanged(name)

@@ -20,6 +20,7 @@ import { hex16 } from "../util/encoding"
 import { toJson } from "../util/json"
 import { offeredLimitA, setLimit, clearLimit, Slot } from "../evse/limits"
 import { storeReadText, storeWriteText } from "../store/store"
+import { localAuthHandleCall } from "./localauth"
 
 export const VENDOR = "OpenWallbox"
 /** Retry delay for BootNotification when the central system gave none (or a CALLERROR). */
@@ -586,9 +587,10 @@ export async function coreHandleCall(action: string, p: any): Promise<any> {
         case "UnlockConnector":
             // both boards have a fixed cable: nothing to unlock (seed §4.1, TC_017_2, TC_031)
             return { status: "NotSupported" }
+        case "SendLocalList":
+        case "GetLocalListVersion":
         case "ClearCache":
-            // the authorisation cache is off (AuthorizationCacheEnabled false): nothing cached
-            return { status: "Accepted" }
+            return await localAuthHandleCall(action, p)
         case "DataTransfer":
             return { status: "UnknownVendorId" }
         case "TriggerMessage": {
