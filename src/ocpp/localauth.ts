@@ -40,7 +40,7 @@ function records(t: string) {
 
 /** Version of the list; an empty list has version 0 (§5.8, TC_042_2). */
 function listVersion() {
-    return parseInt((head[LIST] || "a00").slice(2)) || 0
+    return parseInt((head[LIST] || "").slice(2)) || 0
 }
 
 /** The text of a table; a missing or corrupt record leaves it empty (the store reports it). */
@@ -61,15 +61,16 @@ async function tableRead(t: string): Promise<string> {
 /** Write a table into the bank not in use, then the header (the switch), then free the old bank. */
 async function tableWrite(t: string, text: string, version: string) {
     const bytes = Buffer.from(text)
-    const old: string = head[t] || "b0"
-    const bank = old[0] === "a" ? "b" : "a"
+    const oldBank = (head[t] || "b")[0]
+    const oldRecords = records(t)
+    const bank = oldBank === "a" ? "b" : "a"
     const cap = storeCapacity(t + "a0")
     const n = text === SEP ? 0 : Math.ceil(bytes.length / cap)
     if (n > MAX_RECORDS) throw new RangeError("table too large")
     for (let i = 0; i < n; i++) await storeWrite(t + bank + i, bytes.slice(i * cap, Math.min(bytes.length, (i + 1) * cap)))
     await storeWriteText(t + "h", bank + n + version)
     head[t] = bank + n + version
-    for (let i = 0; i < old.charCodeAt(1) - 48; i++) await storeDelete(t + old[0] + i)
+    for (let i = 0; i < oldRecords; i++) await storeDelete(t + oldBank + i)
 }
 
 /** `text` without the entry of `tag`. */
@@ -90,7 +91,7 @@ function entryOf(tag: string, info: any) {
     return tag + FIELD + info.status[0] + expiry + FIELD + (info.parentIdTag || "") + SEP
 }
 
-/** {status, parentIdTag?} of `tag` in an enabled table, Expired once past its expiry; else falsy. */
+/** {status, parentIdTag?} of `tag` in a table that is enabled, Expired once past its expiry; else undefined. */
 async function lookup(t: string, tag: string, nowS: number): Promise<any> {
     if (!configBool(t === LIST ? "LocalAuthListEnabled" : "AuthorizationCacheEnabled")) return undefined
     const text = await tableRead(t)
