@@ -33,6 +33,7 @@ import { storeReadText, storeWriteText, storeStats, storeOnCorrupt } from "./sto
 import { base64Encode, hexDecode } from "./util/encoding"
 import { Slot, setLimit, limitedBy, limitedChannels } from "./evse/limits"
 import { priceScreen } from "./ocpp/datatransfer"
+import { localAuthLoad } from "./ocpp/localauth"
 
 export const CONTROL_PERIOD_MS = 20
 const CARD_POLL_EVERY = 5
@@ -197,6 +198,7 @@ export async function startWallbox(board: Hardware) {
     await configLoad()
     meter.impPerKwh = hw.s0ImpPerKwh
     coreInit(hw, ctl, meter)
+    await localAuthLoad()
     await coreLoad()
     // the journal first: a transaction a power cut interrupted is closed into it
     await journalLoad()

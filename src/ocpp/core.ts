@@ -8,7 +8,6 @@ import * as ds from "@devicescript/core"
 import { rpcCall, rpcSetAcceptCalls, rpcAfterReply, CallError, rpcLastAnswerMs } from "./rpc"
 import { endTransaction, journalService, sendTriggeredMeterValues, txIdle } from "./transaction"
 import { journalCount } from "./journal"
-import { authLocalLookup, authCacheUpdate } from "./localauth"
 import { link, linkReconnect } from "./link"
 import { wsSetPingInterval } from "./ws"
 import { nowIso, setWallClock, wallClockMs } from "../util/clock"
@@ -24,6 +23,7 @@ import { toJson } from "../util/json"
 import { offeredLimitA, setLimit, clearLimit, Slot } from "../evse/limits"
 import { storeReadText, storeWriteText } from "../store/store"
 import { dataTransferStatus, felicaBeforeAuthorize } from "./datatransfer"
+import { localAuthHandleCall, authLocalLookup, authCacheUpdate } from "./localauth"
 
 export const VENDOR = "OpenWallbox"
 /** Retry delay for BootNotification when the central system gave none (or a CALLERROR). */
@@ -305,7 +305,7 @@ export function coreOnCard(uid: Buffer) {
  * when LocalAuthorizeOffline; unknown ids when AllowOfflineTxForUnknownId.
  */
 async function authorize(tag: string): Promise<any> {
-    const local = authLocalLookup(tag, Math.floor(wallClockMs() / 1000))
+    const local = await authLocalLookup(tag, Math.floor(wallClockMs() / 1000))
     const localOk = local && local.status === "Accepted"
     if (online()) {
         if (localOk && configBool("LocalPreAuthorize")) return local
@@ -576,9 +576,10 @@ export async function coreHandleCall(action: string, p: any): Promise<any> {
         case "UnlockConnector":
             // both boards have a fixed cable: nothing to unlock (seed §4.1, TC_017_2, TC_031)
             return { status: "NotSupported" }
+        case "SendLocalList":
+        case "GetLocalListVersion":
         case "ClearCache":
-            // the authorisation cache is off (AuthorizationCacheEnabled false): nothing cached
-            return { status: "Accepted" }
+            return await localAuthHandleCall(action, p)
         case "DataTransfer":
             return { status: dataTransferStatus(p, cp.transactionId, cp.txActive) }
         case "TriggerMessage": {

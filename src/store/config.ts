@@ -40,7 +40,7 @@ const KEYS =
     "|SL;StopTxnAlignedDataMaxLength;I;R;7;" +
     "|SS;StopTxnSampledData;C;RW;Current.Import,Current.Offered,Energy.Active.Import.Register,Power.Active.Import,Voltage;S5" +
     "|SM;StopTxnSampledDataMaxLength;I;R;5;" +
-    "|SP;SupportedFeatureProfiles;C;R;Core,RemoteTrigger;" +
+    "|SP;SupportedFeatureProfiles;C;R;Core,LocalAuthListManagement,RemoteTrigger;" +
     "|TA;TransactionMessageAttempts;I;RW;15;0-100" +
     "|TR;TransactionMessageRetryInterval;I;RW;10;0-86400" +
     "|UD;UnlockConnectorOnEVSideDisconnect;B;RW;true;" +
