@@ -295,6 +295,12 @@ export function coreOnCard(uid: Buffer) {
     }
     cp.lastCard = tag
     cp.lastCardMs = now
+    // ABBIdTag true (seed: third-party cards off): a random UID (4 bytes, first 0x08,
+    // ISO/IEC 14443-3) is new at every tap — phone wallets, bank cards — and identifies nobody
+    if (uid.length === 4 && uid[0] === 8 && configBool("ABBIdTag")) {
+        cp.lastAuthResult = "Invalid"
+        return
+    }
     pendingCard = tag
 }
 
