@@ -5,7 +5,8 @@
 // - keys are at most 13 characters;
 // - key length + 1 + value bytes must not exceed 232, otherwise the write "succeeds"
 //   and the later read aborts the VM — so writes above the limit are refused here;
-// - each write costs a 24-byte entry header plus the value rounded up to 8 bytes.
+// - each write costs a 24-byte entry header (holding the key) plus the value rounded up
+//   to 8 bytes; a delete, a header.
 // Every record ends with a CRC-16 so a torn or corrupt value reads as missing, never as
 // garbage. A write is a command to the settings service that it carries out later: each
 // write is read back before it counts as done, so nothing is acknowledged (to the central
@@ -92,7 +93,8 @@ export async function storeWrite(key: string, payload: Buffer) {
     rec[n + 1] = crc & 255
     await settings.set(key, rec)
     storeStats.writes++
-    storeStats.bytes += 24 + ((key.length + 1 + rec.length + 7) & ~7)
+    // measured in the simulator: a 24-byte entry header (the key is in it) + the value rounded to 8
+    storeStats.bytes += 24 + ((rec.length + 7) & ~7)
     const back = await rawGet(key)
     if (!back || back.toString("hex") !== rec.toString("hex")) throw new Error("flash write failed: " + key)
 }
@@ -105,6 +107,7 @@ export async function storeWriteRaw(key: string, bytes: Buffer) {
 export async function storeDelete(key: string) {
     await settings.delete(key)
     storeStats.writes++
+    storeStats.bytes += 24
     // the read-back is the barrier: the delete has been carried out once it answers
     await rawGet(key)
 }
