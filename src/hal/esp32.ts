@@ -61,6 +61,8 @@ export class Esp32Board implements Hardware {
     /** the DIN-rail meter's S0 constant (printed on the meter) */
     s0ImpPerKwh = 1000
     hasDisplay = false
+    /** The board's pin map has a fixed cable: no plug lock (a socket variant would add its actuator pins). */
+    socketOutlet = false
     pilotHighMv = 0
     pilotLowMv = 0
     currentMa = 0
@@ -81,6 +83,10 @@ export class Esp32Board implements Hardware {
         p.rfidReset.setMode(ds.GPIOMode.OutputHigh)
         spi.configure({ miso: p.rfidMiso, mosi: p.rfidMosi, sck: p.rfidSck, mode: 0, hz: 4000000 })
         this.rfid = new CardReader(new Mfrc522(new SpiWithCs(p.rfidCs)))
+    }
+
+    async setConnectorLock(locked: boolean) {
+        return false
     }
 
     async setContactor(closed: boolean) {

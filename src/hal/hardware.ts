@@ -32,6 +32,10 @@ export interface Hardware {
     s0ImpPerKwh: number
     /** A display for the driver (16 profiles per purpose instead of 3: seed §4.1). */
     hasDisplay: boolean
+    /** A socket with a plug lock instead of a fixed cable: UnlockConnector applies. */
+    socketOutlet: boolean
+    /** Socket variants: lock or unlock the plug; false when the lock did not move. */
+    setConnectorLock(locked: boolean): Promise<boolean>
 
     /** Drive the contactor coil. */
     setContactor(closed: boolean): Promise<void>

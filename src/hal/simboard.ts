@@ -28,6 +28,7 @@ export class SimBoard implements Hardware {
     measuresCurrentVoltage = true
     s0ImpPerKwh = 1000
     hasDisplay = true
+    socketOutlet = false
     pilotHighMv = 12000
     pilotLowMv = 12000
     currentMa = 0
@@ -46,6 +47,7 @@ export class SimBoard implements Hardware {
     async bind() {
         while (!this.board.isBound || !this.relay.isBound) await ds.sleep(50)
         this.s0ImpPerKwh = (await this.board.meterConstant.read()) || 1000
+        this.socketOutlet = !!(await this.board.socketOutlet.read())
         let reserve = await this.board.heapReserve.read()
         while (reserve > 0) {
             const n = Math.min(reserve, 4096)
@@ -56,6 +58,11 @@ export class SimBoard implements Hardware {
 
     async setContactor(closed: boolean) {
         await this.relay.enabled.write(closed)
+    }
+
+    async setConnectorLock(locked: boolean) {
+        await this.board.connectorLocked.write(locked)
+        return true
     }
 
     async contactorClosed() {

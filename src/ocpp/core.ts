@@ -6,7 +6,7 @@
 // coreHandleCall from the link fiber and only set state for that loop to act on.
 import * as ds from "@devicescript/core"
 import { rpcCall, rpcSetAcceptCalls, rpcAfterReply, CallError, rpcLastAnswerMs } from "./rpc"
-import { endTransaction, journalService, sendTriggeredMeterValues, txIdle } from "./transaction"
+import { endTransaction, journalService, sendTriggeredMeterValues, txIdle, txUnlock } from "./transaction"
 import { journalCount } from "./journal"
 import { link, linkReconnect } from "./link"
 import { wsSetPingInterval } from "./ws"
@@ -580,8 +580,7 @@ export async function coreHandleCall(action: string, p: any): Promise<any> {
             return { status: "Accepted" }
         }
         case "UnlockConnector":
-            // both boards have a fixed cable: nothing to unlock (seed §4.1, TC_017_2, TC_031)
-            return { status: "NotSupported" }
+            return { status: await txUnlock(p.connectorId) }
         case "SendLocalList":
         case "GetLocalListVersion":
         case "ClearCache":

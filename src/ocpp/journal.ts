@@ -14,8 +14,10 @@
 // the bytes they occupy:
 // - sampled values while the journal is below a quarter of the region (thinned first);
 // - clock-aligned values below 5/8 of it (the rest is configuration, list, cache);
-// - StartTransaction/StopTransaction always — a failed write raises "offline storage
-//   error" (fault bit 0x8000) through the caller.
+// - StartTransaction/StopTransaction up to 3/4 of it — beyond, or when the write fails,
+//   the caller raises the seed's "offline storage error" (fault bit 0x8000). The last
+//   quarter stays free for configuration, the local list, and the deletes that drain the
+//   journal: a region full of live records could not even take a delete (measured).
 import * as ds from "@devicescript/core"
 import { storeRead, storeWrite, storeDelete } from "../store/store"
 
@@ -32,9 +34,17 @@ export const enum Priority {
     Essential = 2,
 }
 
-export const SETTINGS_REGION_BYTES = ds.isSimulator() ? 8192 : 16384
-export const JOURNAL_SAMPLE_LIMIT_BYTES = SETTINGS_REGION_BYTES >> 2
-export const JOURNAL_ALIGNED_LIMIT_BYTES = (SETTINGS_REGION_BYTES * 5) >> 3
+/** The settings region the limits are eighths of (tests set other sizes). */
+export let journalRegionBytes = ds.isSimulator() ? 8192 : 16384
+
+export function journalSetRegion(bytes: number) {
+    journalRegionBytes = bytes
+}
+
+/** Admission limit of a priority, bytes: sampled 2/8, aligned 5/8, Start/Stop 6/8 of the region. */
+export function journalLimit(priority: Priority) {
+    return (journalRegionBytes * (priority === Priority.Sampled ? 2 : priority === Priority.Aligned ? 5 : 6)) >> 3
+}
 /** Write the head pointer after this many deletions (bounds the boot-time scan). */
 const HEAD_WRITE_EVERY = 16
 const SEQ_MASK = 0xffff
@@ -109,8 +119,10 @@ export async function journalLoad() {
 export async function journalAppend(rec: Buffer, priority: Priority): Promise<number> {
     const seq = tail
     const bytes = entryBytes(rec.length)
-    const limit = priority === Priority.Sampled ? JOURNAL_SAMPLE_LIMIT_BYTES : JOURNAL_ALIGNED_LIMIT_BYTES
-    if (priority !== Priority.Essential && journalBytes + bytes > limit) return -1
+    if (journalBytes + bytes > journalLimit(priority)) {
+        if (priority !== Priority.Essential) return -1
+        throw new Error("journal full")
+    }
     await storeWrite(key(seq), rec)
     tail = (seq + 1) & SEQ_MASK
     sizes.push(bytes)
@@ -138,7 +150,7 @@ export async function journalExtendTail(rec: Buffer, priority: Priority): Promis
     const seq = (tail - 1) & SEQ_MASK
     const last = sizes.length - 1
     const bytes = entryBytes(rec.length)
-    if (journalCount() < 2 || seq === inFlight || (priority === Priority.Sampled && journalBytes - sizes[last] + bytes > JOURNAL_SAMPLE_LIMIT_BYTES)) return false
+    if (journalCount() < 2 || seq === inFlight || journalBytes - sizes[last] + bytes > journalLimit(priority)) return false
     extending = seq
     try {
         await storeWrite(key(seq), rec)

@@ -69,6 +69,10 @@ let txAligned: Buffer
 /** Transaction.Begin sample of the running transaction. */
 let txBegin: Buffer
 let stopReason = -1
+/** Socket variants: the plug lock wanted, and as last applied. */
+let lockWanted = false
+/** true at boot: whatever a power cut left, the plug is released first */
+let lockApplied = true
 let stopTag = ""
 let stopWh = 0
 let stopS = 0
@@ -151,15 +155,27 @@ function chargeRecordWh(registerWh: number) {
 }
 
 async function journal(rec: Buffer, priority: Priority) {
+    let seq = -1
+    await flash(async () => {
+        seq = await journalAppend(rec, priority)
+    })
+    return seq
+}
+
+/**
+ * A flash write of the transaction code. A failure raises the seed's "offline storage
+ * error" (0x8000: the operator must hear of it, charging goes on) and is not thrown: the
+ * session logic carries on with what it has; the next good write clears the fault.
+ */
+async function flash(write: () => Promise<void>) {
     try {
-        const seq = await journalAppend(rec, priority)
+        await write()
         cp.storageFault = 0
-        return seq
+        return true
     } catch (e) {
-        // the seed's "offline storage error": the operator must hear that flash failed
         cp.storageFault = 0x8000
-        console.log("journal: " + e)
-        return -1
+        console.log("flash: " + e)
+        return false
     }
 }
 
@@ -186,8 +202,7 @@ async function writeOpenRecord(started: boolean) {
     b.setAt(0, "u16", cp.txLocal)
     b.setAt(2, "u32", cp.txStartWh)
     b[6] = started ? 1 : 0
-    await storeWrite("tx", Buffer.concat(b, txBegin))
-    openRecordLocal = cp.txLocal
+    if (await flash(async () => await storeWrite("tx", Buffer.concat(b, txBegin)))) openRecordLocal = cp.txLocal
 }
 
 async function journalStart() {
@@ -243,6 +258,7 @@ async function beginTransaction() {
     cp.txStartJournalled = false
     cp.finishing = false
     cp.transactionId = -(cp.txLocal + 1)
+    lockWanted = true
     txAligned = undefined
     txBegin = captureSample(configGet("StopTxnSampledData"), Ctx.Begin)
     coreTxBegan()
@@ -256,14 +272,17 @@ async function beginTransaction() {
 async function finishTransaction() {
     const reason = stopReason
     stopReason = -1
+    // the plug stays locked after an EV-side disconnect unless UnlockConnectorOnEVSideDisconnect
+    if (REASONS[reason] !== "EVDisconnected" || configBool("UnlockConnectorOnEVSideDisconnect")) lockWanted = false
     // a transaction that never delivered energy (StartTransaction still held back) leaves no record
     if (cp.txStartJournalled) {
         const samples = [txBegin, captureSample(configGet("StopTxnSampledData"), Ctx.End)]
         if (txAligned) samples.push(txAligned)
         await journal(stopRecord(cp.txLocal, reason, stopTag, chargeRecordWh(stopWh), stopS, samples), Priority.Essential)
     }
-    await storeDelete("tx")
+    // the StopTransaction may go out even if the delete fails (the boot check finds it journalled)
     openRecordLocal = -1
+    await flash(async () => await storeDelete("tx"))
     await persistEnergy()
 }
 
@@ -272,9 +291,10 @@ export async function persistEnergy() {
     const b = Buffer.alloc(8)
     b.setAt(0, "u32", txEnv.meter.energyWh())
     b.setAt(4, "u32", nowS())
-    await storeWrite("eWh", b)
+    // tried again at the next 100 Wh or clock step, not at every tick
     txEnv.meter.persistedWh = txEnv.meter.energyWh()
     persistedAtMs = ds.millis()
+    await flash(async () => await storeWrite("eWh", b))
 }
 
 function offsetS() {
@@ -325,6 +345,10 @@ async function sampleMeterValues() {
 export async function txTick() {
     const { ctl, meter } = txEnv
     if (stopReason >= 0) await finishTransaction()
+    if (txEnv.hw.socketOutlet && lockWanted !== lockApplied) {
+        lockApplied = lockWanted
+        await txEnv.hw.setConnectorLock(lockWanted)
+    }
     if (!cp.txActive && cp.authIdTag && ctl.evConnected() && cp.available && !cp.finishing) await beginTransaction()
     if (cp.txActive && !cp.txStartJournalled && ctl.contactor) await journalStart()
     // MaxEnergyOnInvalidId: an invalidated idTag may take this much more, then the EVSE holds back
@@ -457,6 +481,17 @@ export async function journalService() {
         attempts = 0
         await journalDrop()
     }
+}
+
+/**
+ * UnlockConnector (OCPP 1.6 §5.18): socket variants end the transaction (UnlockCommand)
+ * and release the plug; a fixed cable has nothing to unlock (TC_017_2, TC_018_2).
+ */
+export async function txUnlock(connectorId: number) {
+    if (!txEnv.hw.socketOutlet || connectorId !== 1) return "NotSupported"
+    endTransaction("UnlockCommand")
+    lockWanted = lockApplied = false
+    return (await txEnv.hw.setConnectorLock(false)) ? "Unlocked" : "UnlockFailed"
 }
 
 /** MeterValues on request (TriggerMessage): sent now, not journalled. */

@@ -127,3 +127,37 @@ test("UnlockConnector (fixed cable), DataTransfer, ClearCache, TriggerMessage (T
         await b.stop()
     }
 })
+
+test("socket variant: the plug is locked during a transaction; TC_018_1 UnlockConnector stops it (UnlockCommand) and unlocks; TC_005_2 UnlockConnectorOnEVSideDisconnect false keeps it locked", async () => {
+    const b = await startBench({ sim: { socket: true } })
+    try {
+        await bootToAvailable(b)
+        await b.api("POST", "/api/ev/charge", { maxCurrentA: 16 })
+        await b.api("POST", "/api/rfid", { uid: "04DD0001" })
+        const s = await b.until(st => st.contactorClosed && st.transactionId > 0 && st.connectorLocked, "charging, locked")
+        assert.equal(s.socketOutlet, true)
+        assert.deepEqual(await b.call("UnlockConnector", { connectorId: 2 }), { status: "NotSupported" })
+        assert.deepEqual(await b.call("UnlockConnector", { connectorId: 1 }), { status: "Unlocked" })
+        const stop = await b.message("StopTransaction")
+        assert.equal(stop.payload.reason, "UnlockCommand")
+        await b.until(st => !st.contactorClosed && !st.connectorLocked && st.transactionId === null, "unlocked, ended")
+        await b.api("POST", "/api/ev/unplug")
+        await b.until(st => st.connectorStatus === "Available", "Available")
+
+        assert.deepEqual(await b.call("ChangeConfiguration", { key: "UnlockConnectorOnEVSideDisconnect", value: "false" }), { status: "Accepted" })
+        await sleep(2100)
+        await b.api("POST", "/api/ev/charge", { maxCurrentA: 16 })
+        await b.api("POST", "/api/rfid", { uid: "04DD0001" })
+        await b.until(st => st.contactorClosed && st.connectorLocked, "charging, locked")
+        await b.api("POST", "/api/ev/unplug")
+        const stop2 = await b.message("StopTransaction", 2)
+        assert.equal(stop2.payload.reason, "EVDisconnected")
+        await sleep(1000)
+        assert.equal((await b.state()).connectorLocked, true, "unlocked after an EV-side disconnect")
+        assert.deepEqual(await b.call("UnlockConnector", { connectorId: 1 }), { status: "Unlocked" })
+        await b.until(st => !st.connectorLocked, "unlocked on request")
+        b.assertClean()
+    } finally {
+        await b.stop()
+    }
+})

@@ -9,13 +9,15 @@ import {
     journalNextSeq,
     journalBytes,
     journalExtendTail,
-    JOURNAL_ALIGNED_LIMIT_BYTES,
+    journalLimit,
+    journalSetRegion,
+    journalRegionBytes,
     entryBytes,
     Priority,
-    JOURNAL_SAMPLE_LIMIT_BYTES,
 } from "../../src/ocpp/journal"
-import { captureSample, sampleToMeterValue, nextAlignedAfter, Ctx } from "../../src/ocpp/transaction"
-import { coreInit } from "../../src/ocpp/core"
+import { captureSample, sampleToMeterValue, nextAlignedAfter, Ctx, txTick, endTransaction } from "../../src/ocpp/transaction"
+import { coreInit, cp } from "../../src/ocpp/core"
+import { CpState } from "../../src/evse/pilot"
 import { IecController } from "../../src/evse/iec"
 import { EnergyMeter } from "../../src/evse/meter"
 
@@ -66,29 +68,32 @@ describe("transaction journal (flash FIFO)", () => {
         let sampled = 0
         while ((await journalAppend(rec(9, 32), Priority.Sampled)) >= 0) sampled++
         expect(sampled > 10).toBe(true)
-        expect(journalBytes <= JOURNAL_SAMPLE_LIMIT_BYTES).toBe(true)
+        expect(journalBytes <= journalLimit(Priority.Sampled)).toBe(true)
         expect(await journalAppend(rec(10, 32), Priority.Aligned) >= 0).toBe(true)
         expect(await journalAppend(rec(11, 32), Priority.Essential) >= 0).toBe(true)
         expect(journalCount()).toBe(sampled + 2)
         await drain()
     })
-    test("capacity: 20 offline transactions with 4 clock-aligned values each fit below the aligned-values limit (simulator's 8 KiB region)", async () => {
+    test("capacity: 20 offline transactions with 8 clock-aligned values each fit below the aligned-values limit of the ESP32's 16 KiB region", async () => {
         await drain()
+        const region = journalRegionBytes
+        journalSetRegion(16384)
         for (let t = 0; t < 20; t++) {
             // StartTransaction: header 3 + time 4 + meterStart 4 + an 8-character idTag
             expect((await journalAppend(rec(1, 19), Priority.Essential)) >= 0).toBe(true)
             // aligned samples of one measurand (11 bytes each) packed into one MeterValues record
             let mv = rec(2, 3 + 11)
             expect((await journalAppend(mv, Priority.Aligned)) >= 0).toBe(true)
-            for (let k = 1; k < 4; k++) {
+            for (let k = 1; k < 8; k++) {
                 mv = Buffer.concat(mv, Buffer.alloc(11))
                 expect(await journalExtendTail(mv, Priority.Aligned)).toBe(true)
             }
             // StopTransaction with Transaction.Begin/End samples of 5 measurands: 13 + 8 + 2 × 31
             expect((await journalAppend(rec(3, 83), Priority.Essential)) >= 0).toBe(true)
         }
-        console.log("journal bytes for 20 offline transactions with 4 aligned values each: " + journalBytes)
-        expect(journalBytes <= JOURNAL_ALIGNED_LIMIT_BYTES).toBe(true)
+        console.log("journal bytes for 20 offline transactions with 8 aligned values each: " + journalBytes)
+        expect(journalBytes <= journalLimit(Priority.Aligned)).toBe(true)
+        journalSetRegion(region)
         await drain()
     })
 })
@@ -124,5 +129,38 @@ describe("meter value samples", () => {
         // a board without current/voltage measurement reports neither
         hw.measuresCurrentVoltage = false
         expect(sampleToMeterValue(captureSample("Voltage,Current.Import,Energy.Active.Import.Register", Ctx.Periodic), 0).sampledValue.length).toBe(1)
+    })
+})
+
+describe("offline storage error", () => {
+    beforeEach(yieldSlice)
+    test("a StartTransaction the journal cannot take raises 0x8000, charging goes on; the next good write clears it", async () => {
+        await drain()
+        const hw: any = { measuresCurrentVoltage: false, phases: 1, socketOutlet: false }
+        const ctl = new IecController()
+        const meter = new EnergyMeter()
+        coreInit(hw, ctl, meter)
+        // the journal up to its hard limit (6/8 of a small region: the rest stays free)
+        const region = journalRegionBytes
+        journalSetRegion(1024)
+        try {
+            for (let n = 0; n < 200; n++) await journalAppend(rec(1, 6), Priority.Essential)
+        } catch (e) {}
+        expect(journalBytes <= journalLimit(Priority.Essential)).toBe(true)
+        cp.available = true
+        cp.finishing = false
+        cp.authIdTag = "04FULL01"
+        ctl.evState = CpState.B
+        await txTick()
+        expect(cp.txActive).toBe(true)
+        expect(cp.storageFault).toBe(0x8000)
+        // the central system answers: the journal drains, the stop finds room
+        while (journalCount()) await journalDrop()
+        endTransaction("Local")
+        await txTick()
+        expect(cp.storageFault).toBe(0)
+        expect(cp.txActive).toBe(false)
+        journalSetRegion(region)
+        await drain()
     })
 })

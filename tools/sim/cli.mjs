@@ -9,7 +9,7 @@ import { benchFallback } from "../bench/serve.mjs"
 
 const USAGE =
     "usage: npm run sim -- --csms <ws://host:port/path> --id <ChargePointId> [--key <AuthorizationKey>] " +
-    "[--api-port 8090] [--flash <dir>] [--imp-per-kwh 1000] [--quiet]"
+    "[--api-port 8090] [--flash <dir>] [--imp-per-kwh 1000] [--socket] [--quiet]"
 
 export async function main(argv) {
     const { values } = parseArgs({
@@ -21,6 +21,7 @@ export async function main(argv) {
             "api-port": { type: "string", default: "8090" },
             flash: { type: "string" },
             "imp-per-kwh": { type: "string", default: "1000" },
+            socket: { type: "boolean", default: false },
             quiet: { type: "boolean", default: false },
             help: { type: "boolean", default: false },
         },
@@ -39,6 +40,7 @@ export async function main(argv) {
         key: values.key,
         flash: values.flash,
         impPerKwh: Number(values["imp-per-kwh"]),
+        socket: values.socket,
         log: values.quiet ? undefined : line => console.log(`[firmware] ${line}`),
     })
     sim.on("log", m => console.log(m))

@@ -42,6 +42,8 @@ const REG = {
     heapReserve: 0x18b,
     meterConstant: 0x18c,
     cardFelica: 0x18d,
+    connectorLocked: 0x84,
+    socketOutlet: 0x18e,
 }
 const MODEL_TICK_MS = 2
 
@@ -68,6 +70,7 @@ export class Simulator extends EventEmitter {
      * @param {number} [o.impPerKwh] S0 meter constant
      * @param {object} [o.env] extra environment for the VM process (NODE_EXTRA_CA_CERTS...)
      * @param {number} [o.heapReserve] bytes of heap the board holds back (heap probe)
+     * @param {boolean} [o.socket] the socket variant (a plug lock) instead of a fixed cable
      * @param {(line: string) => void} [o.log] receives the VM's log lines
      */
     constructor(o) {
@@ -210,6 +213,12 @@ export class Simulator extends EventEmitter {
         add("authorizationKey", this.o.key || "")
         add("heapReserve", this.o.heapReserve || 0)
         add("meterConstant", this.meter.impPerKwh)
+        add("socketOutlet", !!this.o.socket)
+        const lock = add("connectorLocked", false)
+        lock.on(jd.CHANGE, () => {
+            this.connectorLocked = !!lock.values()[0]
+            this.emit("status", this.firmware)
+        })
         const display = add("display", "")
         display.on(jd.CHANGE, () => {
             try {
@@ -418,6 +427,8 @@ export class Simulator extends EventEmitter {
             registration: fw.r || null,
             firmwareFaults: fw.f ?? 0,
             lastAuthorization: fw.au || null,
+            socketOutlet: !!this.o.socket,
+            connectorLocked: !!this.connectorLocked,
             priceText: this.priceScreen.price || null,
             costText: this.priceScreen.cost || null,
             qrCodeText: this.priceScreen.qr || null,
