@@ -69,6 +69,9 @@ let txAligned: Buffer
 /** Transaction.Begin sample of the running transaction. */
 let txBegin: Buffer
 let stopReason = -1
+/** When the StartTransaction became due (epoch s; 0: not yet) and the register then. */
+let startDueS = 0
+let startDueWh = 0
 /** Socket variants: the plug lock wanted, and as last applied. */
 let lockWanted = false
 /** true at boot: whatever a power cut left, the plug is released first */
@@ -205,11 +208,19 @@ async function writeOpenRecord(started: boolean) {
     if (await flash(async () => await storeWrite("tx", Buffer.concat(b, txBegin)))) openRecordLocal = cp.txLocal
 }
 
+/**
+ * Journal the StartTransaction once it is due (at the start, or at the first closing), with
+ * the time and register of that moment; retried while the journal cannot take it.
+ */
 async function journalStart() {
+    if (!startDueS) {
+        startDueS = nowS()
+        startDueWh = txEnv.meter.energyWh()
+    }
     const tag = Buffer.from(cp.txIdTag)
     const r = header(Kind.Start, cp.txLocal, 8 + tag.length)
-    r.setAt(3, "u32", nowS())
-    r.setAt(7, "u32", chargeRecordWh(txEnv.meter.energyWh()))
+    r.setAt(3, "u32", startDueS)
+    r.setAt(7, "u32", chargeRecordWh(startDueWh))
     r.blitAt(11, tag, 0, tag.length)
     if ((await journal(r, Priority.Essential)) >= 0) {
         cp.txStartJournalled = true
@@ -258,6 +269,7 @@ async function beginTransaction() {
     cp.txStartJournalled = false
     cp.finishing = false
     cp.transactionId = -(cp.txLocal + 1)
+    startDueS = 0
     lockWanted = true
     txAligned = undefined
     txBegin = captureSample(configGet("StopTxnSampledData"), Ctx.Begin)
@@ -275,6 +287,7 @@ async function finishTransaction() {
     // the plug stays locked after an EV-side disconnect unless UnlockConnectorOnEVSideDisconnect
     if (REASONS[reason] !== "EVDisconnected" || configBool("UnlockConnectorOnEVSideDisconnect")) lockWanted = false
     // a transaction that never delivered energy (StartTransaction still held back) leaves no record
+    if (!cp.txStartJournalled && startDueS) await journalStart()
     if (cp.txStartJournalled) {
         const samples = [txBegin, captureSample(configGet("StopTxnSampledData"), Ctx.End)]
         if (txAligned) samples.push(txAligned)
@@ -350,7 +363,7 @@ export async function txTick() {
         await txEnv.hw.setConnectorLock(lockWanted)
     }
     if (!cp.txActive && cp.authIdTag && ctl.evConnected() && cp.available && !cp.finishing) await beginTransaction()
-    if (cp.txActive && !cp.txStartJournalled && ctl.contactor) await journalStart()
+    if (cp.txActive && !cp.txStartJournalled && (startDueS || ctl.contactor)) await journalStart()
     // MaxEnergyOnInvalidId: an invalidated idTag may take this much more, then the EVSE holds back
     if (cp.txActive && cp.txInvalid && meter.energyWh() - cp.txStartWh >= configInt("MaxEnergyOnInvalidId")) cp.txHeld = true
     await sampleMeterValues()
