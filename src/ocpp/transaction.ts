@@ -53,8 +53,15 @@ const CLOCK_PERSIST_MS = 600000
 const iso = (s: number) => formatIso8601(s * 1000)
 const nowS = () => Math.floor(wallClockMs() / 1000)
 
-/** Local id → central system id of the last StartTransaction answered (0: given up). */
+/**
+ * The last StartTransaction or StopTransaction answered: kind, local id and timestamp
+ * (together they identify the record even when local ids are reused) and the central
+ * system's id of its transaction (0: given up). Persisted before the record is deleted,
+ * so a power cut in between does not send it twice.
+ */
+let mapKind = 0
 let mapLocal = -1
+let mapAtS = 0
 let mapCsms = 0
 /** Local id whose "tx" record still exists: its StopTransaction waits until it is gone. */
 let openRecordLocal = -1
@@ -374,9 +381,11 @@ export async function txTick() {
 export async function txLoad() {
     const { meter } = txEnv
     const m = await storeRead("jm")
-    if (m && m.length === 6) {
+    if (m && m.length === 11) {
         mapLocal = m.getAt(0, "u16")
-        mapCsms = m.getAt(2, "i32")
+        mapAtS = m.getAt(2, "u32")
+        mapCsms = m.getAt(6, "i32")
+        mapKind = m[10]
     }
     const e = await storeRead("eWh")
     let atS = 0
@@ -406,12 +415,16 @@ export async function txLoad() {
 
 // ---- delivery ----
 
-async function setMapping(local: number, csmsId: number) {
+async function setMapping(kind: Kind, local: number, atS: number, csmsId: number) {
+    mapKind = kind
     mapLocal = local
+    mapAtS = atS
     mapCsms = csmsId
-    const b = Buffer.alloc(6)
+    const b = Buffer.alloc(11)
     b.setAt(0, "u16", local)
-    b.setAt(2, "i32", csmsId)
+    b.setAt(2, "u32", atS)
+    b.setAt(6, "i32", csmsId)
+    b[10] = kind
     await storeWrite("jm", b)
 }
 
@@ -445,13 +458,16 @@ export async function journalService() {
         let action = ""
         let tag = ""
         const p: any = {}
+        const atS = rec.length ? rec.getAt(3, "u32") : 0
+        // answered before a power cut took the record's delete: not sent again
+        const answered = kind === mapKind && local === mapLocal && atS === mapAtS
         if (kind === Kind.Start) {
-            action = "StartTransaction"
+            if (!answered) action = "StartTransaction"
             tag = rec.slice(11, rec.length).toString("utf-8")
             p.connectorId = 1
             p.idTag = tag
             p.meterStart = rec.getAt(7, "u32")
-            p.timestamp = iso(rec.getAt(3, "u32"))
+            p.timestamp = iso(atS)
         } else if (kind === Kind.Meter) {
             // values of a transaction whose StartTransaction was given up go with it
             if (local === NO_TX || txId) action = "MeterValues"
@@ -460,10 +476,10 @@ export async function journalService() {
             p.meterValue = samplesFrom(rec, 3)
         } else if (kind === Kind.Stop) {
             if (local === openRecordLocal) return
-            if (txId) action = "StopTransaction"
+            if (txId && !answered) action = "StopTransaction"
             p.transactionId = txId
             p.meterStop = rec.getAt(7, "u32")
-            p.timestamp = iso(rec.getAt(3, "u32"))
+            p.timestamp = iso(atS)
             p.reason = REASONS[rec[11]]
             const tagLen = rec[12]
             tag = rec.slice(13, 13 + tagLen).toString("utf-8")
@@ -483,13 +499,14 @@ export async function journalService() {
                     return
                 }
                 console.log(action + " given up after " + attempts + " attempts: " + code)
-                if (kind === Kind.Start) await setMapping(local, 0)
+                if (kind === Kind.Start) await setMapping(kind, local, atS, 0)
             }
         }
         if (r && kind === Kind.Start) {
-            await setMapping(local, r.transactionId)
+            await setMapping(kind, local, atS, r.transactionId)
             startAnswered(local, r)
         }
+        if (r && kind === Kind.Stop) await setMapping(kind, local, atS, txId)
         if (r && r.idTagInfo && tag) await authCacheUpdate(tag, r.idTagInfo)
         attempts = 0
         await journalDrop()

@@ -85,7 +85,7 @@ test("CTEP session: SetUserPrice for the identified user, RunningCost of the run
 
         await b.api("POST", "/api/ev/charge", { maxCurrentA: 16 })
         const start = await b.message("StartTransaction")
-        const s = await b.until(st => st.transactionId !== null && st.contactorClosed, "charging")
+        const s = await b.until(st => st.transactionId > 0 && st.contactorClosed, "charging")
         const tx = s.transactionId
         assert.equal(start.payload.idTag, "04A1B2C3")
         assert.equal(s.priceText, "$0.12/kWh, no idle fee", "the user's price during the transaction")

@@ -19,7 +19,7 @@ test("TC_010/TC_012 remote start with the cable in, remote stop; TC_026 busy, TC
         assert.equal(start.payload.idTag, "REMOTE01")
         // AuthorizeRemoteTxRequests is false (seed): no Authorize
         assert.equal(b.csms.messages({ action: "Authorize" }).length, 0)
-        const s = await b.until(st => st.contactorClosed && st.connectorStatus === "Charging", "Charging")
+        const s = await b.until(st => st.contactorClosed && st.connectorStatus === "Charging" && st.transactionId > 0, "Charging")
         assert.deepEqual(await b.call("RemoteStartTransaction", { idTag: "REMOTE02" }), { status: "Rejected" })
         assert.deepEqual(await b.call("RemoteStopTransaction", { transactionId: s.transactionId + 1000 }), { status: "Rejected" })
         assert.deepEqual(await b.call("RemoteStopTransaction", { transactionId: s.transactionId }), { status: "Accepted" })

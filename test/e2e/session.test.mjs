@@ -30,7 +30,7 @@ test("TC_003 plug, card, charge, unplug: Authorize, StartTransaction, MeterValue
         assert.equal(start.payload.connectorId, 1)
         assert.equal(start.payload.idTag, "04A1B2C3")
         assert.equal(typeof start.payload.meterStart, "number")
-        s = await b.until(st => st.contactorClosed && st.connectorStatus === "Charging", "Charging")
+        s = await b.until(st => st.contactorClosed && st.connectorStatus === "Charging" && st.transactionId > 0, "Charging with the central system's transaction id")
         assert.equal(s.pilotState, "C")
         assert.ok(s.offeredCurrentA >= 6 && s.offeredCurrentA <= 32, `offered ${s.offeredCurrentA} A`)
         assert.equal(s.transactionId, b.csms.messages({ action: "StartTransaction", dir: "out", type: 3 })[0].payload.transactionId)

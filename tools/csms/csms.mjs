@@ -37,6 +37,9 @@ export class CentralSystem extends EventEmitter {
         this.clients = new Map()
         this.nextTxId = 1
         this.transactions = new Map()
+        /** StartTransaction content → its transactionId, and the redeliveries recognised */
+        this.startKeys = new Map()
+        this.redelivered = []
         this.seq = 0
         this.connects = 0
         this.authFailures = 0
@@ -154,13 +157,24 @@ export class CentralSystem extends EventEmitter {
         client.handle("StatusNotification", () => ({}))
         client.handle("Authorize", ({ params }) => ({ idTagInfo: this.idTagInfo(params.idTag) }))
         client.handle("StartTransaction", ({ params }) => {
+            // a charge point redelivers a StartTransaction whose answer a power cut took
+            // (at-least-once): an identical one is the same transaction, not a second one
+            const key = [id, params.connectorId, params.idTag, params.timestamp, params.meterStart, params.reservationId].join("|")
+            const known = this.startKeys.get(key)
+            if (known !== undefined) {
+                this.redelivered.push({ identity: id, action: "StartTransaction", transactionId: known })
+                return { transactionId: known, idTagInfo: this.idTagInfo(params.idTag) }
+            }
             const transactionId = this.nextTxId++
+            this.startKeys.set(key, transactionId)
             this.transactions.set(transactionId, { identity: id, start: params, meterValues: [], stop: null })
             return { transactionId, idTagInfo: this.idTagInfo(params.idTag) }
         })
         client.handle("StopTransaction", ({ params }) => {
             const tx = this.transactions.get(params.transactionId)
-            if (tx) tx.stop = params
+            if (tx?.stop && tx.stop.timestamp === params.timestamp && tx.stop.meterStop === params.meterStop)
+                this.redelivered.push({ identity: id, action: "StopTransaction", transactionId: params.transactionId })
+            else if (tx) tx.stop = params
             return params.idTag ? { idTagInfo: this.idTagInfo(params.idTag) } : {}
         })
         client.handle("MeterValues", ({ params }) => {
