@@ -15,7 +15,7 @@ import { S0Counter, pollS0 } from "./hal/s0"
 import { linkRun, link, linkReconnect, LinkTarget } from "./ocpp/link"
 import { rpcOnCall } from "./ocpp/rpc"
 import { txTick, txLoad } from "./ocpp/transaction"
-import { journalLoad } from "./ocpp/journal"
+import { journalLoad, journalCount } from "./ocpp/journal"
 import {
     cp,
     coreInit,
@@ -133,6 +133,7 @@ function statusLine() {
         r: cp.registration,
         f: ctl.faults(),
         au: cp.lastAuthResult,
+        j: journalCount(),
     }
     return JSON.stringify(o)
 }

@@ -427,6 +427,7 @@ export class Simulator extends EventEmitter {
             registration: fw.r || null,
             firmwareFaults: fw.f ?? 0,
             lastAuthorization: fw.au || null,
+            journalRecords: fw.j ?? null,
             socketOutlet: !!this.o.socket,
             connectorLocked: !!this.connectorLocked,
             priceText: this.priceScreen.price || null,
