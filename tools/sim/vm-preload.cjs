@@ -14,8 +14,27 @@
 //    (SIM_NET_TARGET "host:port") goes through the runner's proxy (SIM_NET_PROXY_PORT),
 //    which can drop the network (POST /api/network/drop). The firmware still dials, and
 //    sends as Host, the provisioned URL.
+// 4. Flash: the CLI saves the simulated flash with one writeFileSync of the whole image,
+//    so a kill -9 (our power cut) in the middle left a truncated file and lost every
+//    setting — the ESP32's fstor survives power cuts by design. The image is written to a
+//    temporary file and renamed over the old one (atomic on POSIX): a cut leaves the old
+//    image or the new one, as on the device.
 const net = require("net")
 const tls = require("tls")
+const fs = require("fs")
+const path = require("path")
+
+const FLASH_FILE_SUFFIX = path.sep + "flash" + path.sep + "sim.bin"
+const originalWriteFileSync = fs.writeFileSync
+fs.writeFileSync = function (file, data, ...rest) {
+    if (typeof file === "string" && file.endsWith(FLASH_FILE_SUFFIX)) {
+        const tmp = file + ".tmp"
+        originalWriteFileSync.call(fs, tmp, data, ...rest)
+        fs.renameSync(tmp, file)
+        return
+    }
+    return originalWriteFileSync.call(fs, file, data, ...rest)
+}
 
 const CHUNK_BYTES = 1024
 const TLS_MAX_WRITE_BYTES = 4095
