@@ -220,7 +220,7 @@ b.csms.on("message", e => {
     }
 })
 
-const stats = { cuts: {}, drops: { inSession: 0, spanning: 0, idle: 0, forCut: 0 }, flashWrites: 0, flashBytes: 0, benchAnomalies: [] }
+const stats = { cuts: {}, drops: { inSession: 0, spanning: 0, idle: 0, forCut: 0 }, flashWrites: 0, flashBytes: 0, benchAnomalies: [], flashFileCaught: 0, flashLost: [], configLost: [] }
 /** Flash counters of the running firmware (they restart from 0 after every boot). */
 let flashNow = { w: 0, b: 0 }
 let current = null // the session record the state observations go to
@@ -280,25 +280,72 @@ async function restoreNetwork(why) {
     log(`network restored (${why})`)
 }
 
+/** Size of the simulator's flash file (-1: none). */
+function flashFileBytes() {
+    try {
+        return fs.statSync(path.join(b.sim.flashDir, ".devicescript/flash/sim.bin")).size
+    } catch {
+        return -1
+    }
+}
+let flashFileMax = 0
+
+/**
+ * kill -9 of the VM, never while the simulator rewrites its flash file. The DeviceScript
+ * CLI saves the whole simulated flash with writeFileSync (truncate, then write), so a kill
+ * between the two leaves an empty file and the next boot starts from erased flash — which
+ * no real flash does. The VM is stopped (SIGSTOP) first; if its flash file is caught
+ * empty, it runs on for a moment and is stopped again. Returns how often that happened.
+ */
+async function killVm() {
+    const pid = b.sim.vm?.pid
+    let caught = 0
+    if (pid) {
+        for (let k = 0; k < 100; k++) {
+            process.kill(pid, "SIGSTOP")
+            const size = flashFileBytes()
+            if (size > 0 && size >= flashFileMax) {
+                flashFileMax = size
+                break
+            }
+            caught++
+            process.kill(pid, "SIGCONT")
+            await sleep(2)
+        }
+    }
+    await post("/api/power/cut")
+    return caught
+}
+
 async function powerCut(rec, kind, offMs, beforeOn) {
-    await state() // the flash counters just before
+    const before = await state() // the flash counters and the register just before
     stats.flashWrites += flashNow.w
     stats.flashBytes += flashNow.b
     flashNow = { w: 0, b: 0 }
-    await post("/api/power/cut")
+    const caught = await killVm()
     events.push({ t: Date.now(), what: `power cut (${kind}, #${rec.i})` })
+    if (caught) {
+        stats.flashFileCaught++
+        log(`#${rec.i}: the cut fell while the simulator was rewriting its flash file (${caught}×): delayed until written`, { echo: true })
+    }
     // Simulator quirk (tools/sim/simulator.mjs powerCut): the display register keeps the
     // last status line across the cut, and a register only reports a change, so a
     // rebooted firmware that shows the very same line (idle, offline) would never be seen.
     b.sim.regs.display.setValues([""], true)
     stats.cuts[kind] = (stats.cuts[kind] ?? 0) + 1
     rec.cuts.push({ kind, at: new Date().toISOString(), netDown })
-    log(`#${rec.i} ${rec.tag}: POWER CUT (${kind}), off ${offMs} ms, network ${netDown ? "down" : "up"}, transaction ${rec.observedTx ? "seen" : "not seen"}`)
+    log(`#${rec.i} ${rec.tag}: POWER CUT (${kind}), off ${offMs} ms, network ${netDown ? "down" : "up"}, transaction ${rec.observedTx ? "seen" : "not seen"}, register ${before.energyWh} Wh`)
     await sleep(offMs)
     beforeOn?.()
     await post("/api/power/on")
-    await until(s => s.powered && s.connectorStatus !== null, "the firmware booted after the power cut", 90000)
-    log(`#${rec.i}: booted`)
+    const after = await until(s => s.powered && s.connectorStatus !== null && s.energyWh !== null, "the firmware booted after the power cut", 90000)
+    log(`#${rec.i}: booted, register ${after.energyWh} Wh`)
+    // the register resumes at most PERSIST_STEP_WH low and never goes backwards further
+    if (before.energyWh !== null && after.energyWh < before.energyWh - PERSIST_STEP_WH - TOL_WH) {
+        const line = `REGISTER WENT BACK #${rec.i} ${rec.tag}: ${before.energyWh} Wh before the cut (${kind}), ${after.energyWh} Wh after the boot: the flash was lost`
+        stats.flashLost.push(line)
+        log(line, { echo: true })
+    }
 }
 
 /** The network actions of a hook; `skipped`: hooks a power cut made the session miss. */
@@ -447,15 +494,52 @@ async function runSession(p) {
     await sleep(p.gapMs)
 }
 
+/** The soak's configuration (the rest stays at the defaults, TransactionMessageAttempts too). */
+const SOAK_CONFIG = { AllowOfflineTxForUnknownId: "true", MeterValueSampleInterval: "5" }
+let configApplied = false
+
+/**
+ * After every accepted BootNotification (once the central system's commissioning is
+ * through): the configuration is in flash, so it must have survived the power cut. If it
+ * did not, that is reported and it is set again, so that the soak goes on testing.
+ */
+async function checkConfig() {
+    if (!configApplied) return
+    try {
+        const r = await b.call("GetConfiguration", { key: Object.keys(SOAK_CONFIG) })
+        const now = Object.fromEntries(r.configurationKey.map(k => [k.key, k.value]))
+        const lost = Object.entries(SOAK_CONFIG).filter(([k, v]) => now[k] !== v)
+        if (!lost.length) return
+        const line = `CONFIG LOST after a boot: ${lost.map(([k, v]) => `${k}=${now[k]} (set ${v})`).join(", ")}; set again`
+        stats.configLost.push(`${new Date().toISOString()} ${line}`)
+        log(line, { echo: true })
+        for (const [key, value] of lost) await b.call("ChangeConfiguration", { key, value })
+    } catch (e) {
+        log(`configuration check failed: ${e.message}`)
+    }
+}
+b.csms.on("configured", id => id === b.id && checkConfig())
+
+let stopping = false
+process.on("SIGINT", () => {
+    if (stopping) process.exit(130)
+    stopping = true
+    console.log("interrupted: finishing this session, then the summary (^C again to quit at once)")
+})
+
 let exitCode = 0
 try {
     await bootToAvailable(b)
-    for (const [key, value] of Object.entries({ AllowOfflineTxForUnknownId: "true", MeterValueSampleInterval: "5" })) {
+    for (const [key, value] of Object.entries(SOAK_CONFIG)) {
         const r = await b.call("ChangeConfiguration", { key, value })
         if (r.status !== "Accepted") throw new Error(`ChangeConfiguration ${key}=${value}: ${r.status}`)
     }
-    log("configured: AllowOfflineTxForUnknownId true, MeterValueSampleInterval 5", { echo: true })
-    for (const p of plans) await runSession(p)
+    configApplied = true
+    log(`configured: ${JSON.stringify(SOAK_CONFIG)}`, { echo: true })
+    for (const p of plans) {
+        if (stopping) break
+        await runSession(p)
+    }
 
     // restore everything and let the journal drain
     log("restoring: power on, network up, EV unplugged", { echo: true })
@@ -684,7 +768,7 @@ function analyse() {
     const duplicated = dupStarts + dupStops
     const L = []
     L.push("")
-    L.push(`==== soak summary: ${N} sessions, seed ${SEED}${QUICK ? ", quick" : ""} ====`)
+    L.push(`==== soak summary: ${sessions.length}${sessions.length < N ? ` of ${N} (interrupted)` : ""} sessions, seed ${SEED}${QUICK ? ", quick" : ""} ====`)
     L.push(`sessions started        ${startedSeen + startedUnseen} (card accepted and transaction begun: ${startedSeen} seen by the bench, ${startedUnseen} begun just before a power cut and found at the central system)`)
     L.push(`  not begun             ${notBegun} (power cut before the transaction began; nothing to deliver)`)
     L.push(`transactions delivered  ${delivered} complete Start+Stop pairs (${sessionsDelivered} sessions); stop reasons ${JSON.stringify(reasons)}`)
@@ -698,6 +782,7 @@ function analyse() {
     L.push(`power cuts              ${cutsTotal} ${JSON.stringify(stats.cuts)}`)
     L.push(`network drops           ${dropsTotal} (${stats.drops.inSession} within a session, ${stats.drops.spanning} spanning sessions, ${stats.drops.idle} while idle, ${stats.drops.forCut} for backlog/replay cuts)`)
     L.push(`flash                   ${stats.flashWrites} writes, ${stats.flashBytes} bytes (summed over ${cutsTotal + 1} boots; counts since the last display update before each cut are missed)`)
+    L.push(`  kept across cuts      register went back ${stats.flashLost.length}×, configuration lost ${stats.configLost.length}×; ${stats.flashFileCaught} cuts caught the simulator rewriting its flash file and were delayed until it was written`)
     L.push(`other                   ${mvRepeats} MeterValues delivered twice; timestamps out of order: ${tsInTx} within a transaction, ${tsAcross} Start before the previous Stop; ${errors.length} protocol errors; ${stats.benchAnomalies.length} bench anomalies; ${noTxMv.length} MeterValues outside transactions`)
     L.push(`wall time               ${Math.floor(wall / 60)} min ${Math.round(wall % 60)} s`)
     L.push(`logs                    ${LOG_DIR}`)
@@ -708,6 +793,10 @@ function analyse() {
     if (info.length) {
         L.push("notes:")
         for (const a of info) L.push("  " + a)
+    }
+    if (stats.flashLost.length || stats.configLost.length) {
+        L.push("flash:")
+        for (const a of [...stats.flashLost, ...stats.configLost]) L.push("  " + a)
     }
     if (stats.benchAnomalies.length) {
         L.push("bench:")
