@@ -643,7 +643,7 @@ function analyse() {
     let dupStops = 0
     let delivered = 0
     let sessionsDelivered = 0
-    const energy = { checked: 0, over: 0, maxDev: 0, powerLoss: 0, powerLossWithin: 0, powerLossOver: 0, powerLossMaxDeficit: 0, unknown: 0 }
+    const energy = { checked: 0, over: 0, maxDev: 0, powerLoss: 0, powerLossWithin: 0, powerLossOver: 0, powerLossMaxDeficit: 0, unknown: 0, belowOwnValues: 0 }
     const reasons = {}
     for (const s of sessions) {
         const starts = startsByTag.get(s.tag) ?? []
@@ -706,6 +706,15 @@ function analyse() {
         const dev = s.modelWh - fwWh
         if (stop.payload.reason === "PowerLoss") {
             energy.powerLoss++
+            // the register the transaction's own MeterValues already reported, from its Transaction.Begin value
+            const reg = mvs => mvs.flatMap(mv => mv.sampledValue.filter(v => v.measurand === "Energy.Active.Import.Register" && (v.unit ?? "Wh") === "Wh").map(v => ({ ctx: v.context, wh: Number(v.value), ts: mv.timestamp })))
+            const begin = reg(stop.payload.transactionData ?? []).find(v => v.ctx === "Transaction.Begin")
+            const sampled = reg(t.meterValues.flatMap(m => m.payload.meterValue))
+            const top = sampled.reduce((a, v) => (v.wh > (a?.wh ?? -Infinity) ? v : a), undefined)
+            if (begin && top && top.wh - begin.wh > fwWh) {
+                energy.belowOwnValues++
+                info.push(`#${s.i} ${s.tag}: PowerLoss StopTransaction of transactionId ${t.id} counts ${fwWh} Wh at ${stop.payload.timestamp}, below its own MeterValues (${top.wh - begin.wh} Wh at ${top.ts})`)
+            }
             energy.powerLossMaxDeficit = Math.max(energy.powerLossMaxDeficit, dev)
             if (dev >= -TOL_WH && dev <= PERSIST_STEP_WH + TOL_WH) energy.powerLossWithin++
             else {
@@ -776,7 +785,7 @@ function analyse() {
     L.push(`lost                    ${lost} (${lostWithEnergy} with energy)`)
     L.push(`orphans                 ${orphanMv.length} MeterValues, ${orphanStops.length} StopTransaction (transactionId never given out); ${unknownStarts.length} StartTransaction of unknown cards`)
     L.push(`energy mismatch         ${energy.over} of ${energy.checked} normal stops off by more than ${TOL_WH} Wh (largest ${energy.maxDev} Wh)`)
-    L.push(`  PowerLoss stops       ${energy.powerLoss}: ${energy.powerLossWithin} short by 0..${PERSIST_STEP_WH} Wh (±${TOL_WH}) as designed, ${energy.powerLossOver} outside (largest deficit ${energy.powerLossMaxDeficit} Wh)`)
+    L.push(`  PowerLoss stops       ${energy.powerLoss}: ${energy.powerLossWithin} short by 0..${PERSIST_STEP_WH} Wh (±${TOL_WH}) as designed, ${energy.powerLossOver} outside (largest deficit ${energy.powerLossMaxDeficit} Wh); ${energy.belowOwnValues} below what their own MeterValues had reported`)
     L.push(`  tolerance             ${TOL_WH} Wh: 1 Wh per S0 pulse, the model's energy floored at both ends of a session, one pulse in flight at the stop;`)
     L.push(`                        a PowerLoss stop carries the register persisted last (every ${PERSIST_STEP_WH} Wh and at the start), so it may be short by up to ${PERSIST_STEP_WH} Wh`)
     L.push(`power cuts              ${cutsTotal} ${JSON.stringify(stats.cuts)}`)
