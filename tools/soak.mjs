@@ -641,6 +641,9 @@ function analyse() {
     let lostWithEnergy = 0
     let dupStarts = 0
     let dupStops = 0
+    /** identical copies the central system recognised (same transactionId, same stop): not billed twice */
+    let redeliveredStarts = 0
+    let redeliveredStops = 0
     let delivered = 0
     let sessionsDelivered = 0
     const energy = { checked: 0, over: 0, maxDev: 0, powerLoss: 0, powerLossWithin: 0, powerLossOver: 0, powerLossMaxDeficit: 0, unknown: 0, belowOwnValues: 0 }
@@ -662,8 +665,10 @@ function analyse() {
             continue
         }
         if (!s.observedTx && starts.length) info.push(`#${s.i} ${s.tag}: transaction begun but not seen by the bench before the cut (${s.cuts.map(c => c.kind).join(",")}); its StartTransaction arrived`)
-        if (starts.length > 1) {
-            dupStarts += starts.length - 1
+        const ids = new Set(starts.map(t => t.id))
+        redeliveredStarts += starts.length - ids.size
+        if (ids.size > 1) {
+            dupStarts += ids.size - 1
             const same = starts.every(t => JSON.stringify(t.start.payload) === JSON.stringify(starts[0].start.payload))
             anomalies.push(
                 `DUPLICATED START ${ctx(s)}: ${same ? "the same StartTransaction" : "different StartTransactions"} delivered ${starts.length} times:\n      ` +
@@ -673,8 +678,10 @@ function analyse() {
         }
         const complete = starts.filter(t => t.stops.length)
         for (const t of starts) {
-            if (t.stops.length > 1) {
-                dupStops += t.stops.length - 1
+            const stopPayloads = new Set(t.stops.map(m => JSON.stringify(m.payload)))
+            redeliveredStops += t.stops.length - stopPayloads.size
+            if (stopPayloads.size > 1) {
+                dupStops += stopPayloads.size - 1
                 anomalies.push(
                     `DUPLICATED STOP ${ctx(s)}: transactionId ${t.id} stopped ${t.stops.length} times:\n      ${t.stops.map(fmt).join("\n      ")}` +
                         t.stops.slice(1).map((m, k) => `\n      → ${why(t.stops[k], m)}`).join(""),
@@ -781,7 +788,8 @@ function analyse() {
     L.push(`sessions started        ${startedSeen + startedUnseen} (card accepted and transaction begun: ${startedSeen} seen by the bench, ${startedUnseen} begun just before a power cut and found at the central system)`)
     L.push(`  not begun             ${notBegun} (power cut before the transaction began; nothing to deliver)`)
     L.push(`transactions delivered  ${delivered} complete Start+Stop pairs (${sessionsDelivered} sessions); stop reasons ${JSON.stringify(reasons)}`)
-    L.push(`duplicated              ${duplicated} (${dupStarts} StartTransaction delivered again, ${dupStops} second StopTransaction for one transactionId; ${dupExplained} of them an identical copy after a power cut/network drop within 2 s of the first: at-least-once redelivery)`)
+    L.push(`duplicated              ${duplicated} (${dupStarts} transactions opened twice for one session, ${dupStops} different second StopTransaction for one transactionId)`)
+    L.push(`  redelivered           ${redeliveredStarts} StartTransaction, ${redeliveredStops} StopTransaction sent again identically (the answer was lost to a cut or drop) and recognised by the central system as the same transaction: not billed twice`)
     L.push(`lost                    ${lost} (${lostWithEnergy} with energy)`)
     L.push(`orphans                 ${orphanMv.length} MeterValues, ${orphanStops.length} StopTransaction (transactionId never given out); ${unknownStarts.length} StartTransaction of unknown cards`)
     L.push(`energy mismatch         ${energy.over} of ${energy.checked} normal stops off by more than ${TOL_WH} Wh (largest ${energy.maxDev} Wh)`)
