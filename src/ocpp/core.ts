@@ -6,7 +6,7 @@
 // coreHandleCall from the link fiber and only set state for that loop to act on.
 import * as ds from "@devicescript/core"
 import { rpcCall, rpcSetAcceptCalls, rpcAfterReply, CallError, rpcLastAnswerMs } from "./rpc"
-import { endTransaction, journalService, sendTriggeredMeterValues, txIdle, txUnlock } from "./transaction"
+import { endTransaction, journalService, sendTriggeredMeterValues, txIdle, txUnlock, txRestartSampling } from "./transaction"
 import { journalCount } from "./journal"
 import { link, linkReconnect } from "./link"
 import { wsSetPingInterval } from "./ws"
@@ -152,6 +152,7 @@ export function coreLinkChanged(up: boolean) {
 export function coreConfigChanged(name: string) {
     if (name === "WebSocketPingInterval") wsSetPingInterval(configInt(name))
     else if (name === "HeartbeatInterval") heartbeatDueMs = ds.millis() + heartbeatIntervalMs()
+    else if (name === "MeterValueSampleInterval" || name === "ClockAlignedDataInterval") txRestartSampling()
 }
 
 // ---- status ----

@@ -258,6 +258,12 @@ export function endTransaction(reason: string, tag?: string) {
     coreTxEnded()
 }
 
+/** A sample interval changed: the next value follows the new interval from now. */
+export function txRestartSampling() {
+    nextSampleMs = 0
+    nextAlignedS = 0
+}
+
 /** No transaction end is waiting to be journalled. */
 export function txIdle() {
     return stopReason < 0

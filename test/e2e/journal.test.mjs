@@ -273,7 +273,7 @@ test("PWMAfterStartTransaction: no PWM until StartTransaction.conf", async () =>
     }
 })
 
-test("TC_005_3 StopTransactionOnEVSideDisconnect false: unplugging suspends (info \"EV side disconnected\"); TC_068 StopChargingOnlyWithSameCard; the seed's two-card rule", async () => {
+test("TC_005_3 StopTransactionOnEVSideDisconnect false: unplugging suspends (info \"EV side disconnected\"), no values while suspended (MeterValueReportOnSuspendedEV false); TC_068 StopChargingOnlyWithSameCard; the seed's two-card rule", async () => {
     const b = await startBench()
     try {
         await bootToAvailable(b)
@@ -284,8 +284,15 @@ test("TC_005_3 StopTransactionOnEVSideDisconnect false: unplugging suspends (inf
         await b.api("POST", "/api/ev/unplug")
         await b.until(s => !s.contactorClosed && s.connectorStatus === "SuspendedEV", "suspended")
         await waitFor(() => b.csms.messages({ action: "StatusNotification", dir: "in", identity: b.id }).find(m => m.payload.status === "SuspendedEV" && m.payload.info === "EV side disconnected"), { what: "SN SuspendedEV with info" })
+        // MeterValueReportOnSuspendedEV false: no periodic values while the EV takes nothing
+        await configure(b, { MeterValueReportOnSuspendedEV: "false", MeterValueSampleInterval: "4" })
+        const mvCount = () => b.csms.messages({ action: "MeterValues", dir: "in", identity: b.id }).length
+        const before = mvCount()
+        await sleep(6000)
+        assert.equal(mvCount(), before, "MeterValues while SuspendedEV")
         await b.api("POST", "/api/ev/charge", { maxCurrentA: 16 })
         await b.until(s => s.contactorClosed && s.transactionId === charging.transactionId, "charging again")
+        await waitFor(() => mvCount() > before, { what: "MeterValues again while charging" })
         // another card may not stop it (StopChargingOnlyWithSameCard)
         await b.api("POST", "/api/rfid", { uid: "04AA0010" })
         await sleep(2500)
