@@ -37,18 +37,22 @@ export const enum Priority {
 /** The settings region the limits are eighths of (tests set other sizes). */
 export let journalRegionBytes = ds.isSimulator() ? 8192 : 16384
 
-export function journalSetRegion(bytes: number) {
+/** Tests: another region size and slot count (only with an empty journal). */
+export function journalSetRegion(bytes: number, slots: number) {
     journalRegionBytes = bytes
+    journalSlots = slots
 }
 
-/** Admission limit of a priority, bytes: sampled 2/8, aligned 5/8, Start/Stop 6/8 of the region. */
+/**
+ * Admission limit of a priority, bytes: sampled 2/8, aligned 5/8, Start/Stop 6/8 of the
+ * region less what the slots' tombstones may take.
+ */
 export function journalLimit(priority: Priority) {
-    return (journalRegionBytes * (priority === Priority.Sampled ? 2 : priority === Priority.Aligned ? 5 : 6)) >> 3
+    return ((journalRegionBytes - journalSlots * 32) * (priority === Priority.Sampled ? 2 : priority === Priority.Aligned ? 5 : 6)) >> 3
 }
 /** Write the head pointer after this many deletions (bounds the boot-time scan). */
 const HEAD_WRITE_EVERY = 16
 const SEQ_MASK = 0xffff
-const MAX_SCAN = 1024
 
 let head = 0
 let tail = 0
@@ -60,8 +64,23 @@ let extending = -1
 export let journalBytes = 0
 let sizes: number[] = []
 
+/**
+ * Record keys cycle through journalSlots names: a deleted setting leaves a tombstone
+ * entry that compaction keeps (measured: 252 distinct keys written and deleted fill the
+ * simulator's 8 KiB region), so an ever-new key per record would fill the flash with
+ * tombstones; a ring of slots costs at most 32 B per slot for good. At most
+ * slots − HEAD_WRITE_EVERY − 1 records are live, so the boot scan's window never meets a
+ * slot reused by a later record.
+ */
+export let journalSlots = ds.isSimulator() ? 64 : 128
+
 function key(seq: number) {
-    return "j" + seq
+    return "j" + (seq & (journalSlots - 1))
+}
+
+/** Records the journal may hold: all kinds below the first figure, Start/Stop below the second. */
+function maxRecords(priority: Priority) {
+    return journalSlots - HEAD_WRITE_EVERY - (priority === Priority.Essential ? 1 : 9)
 }
 
 /** Bytes a record of `payloadBytes` (CRC added) takes in the settings region. */
@@ -90,8 +109,10 @@ export function journalNextSeq() {
 export async function journalLoad() {
     const p = await storeRead("jq")
     const stored = p && p.length === 2 ? p.getAt(0, "u16") : 0
-    head = tail = stored
-    // up to HEAD_WRITE_EVERY records may have been deleted after the pointer was written
+    // up to HEAD_WRITE_EVERY records may have been deleted after the pointer was written;
+    // none live there: the journal is empty, and the next sequence numbers start past every
+    // one that may have been used (local transaction ids are never reused)
+    head = tail = (stored + HEAD_WRITE_EVERY + 1) & SEQ_MASK
     for (let k = 0; k <= HEAD_WRITE_EVERY; k++) {
         const s = (stored + k) & SEQ_MASK
         if (await storeRead(key(s))) {
@@ -100,7 +121,16 @@ export async function journalLoad() {
         }
     }
     let n = 0
-    while (n++ < MAX_SCAN && (await storeRead(key(tail)))) tail = (tail + 1) & SEQ_MASK
+    while (n++ < maxRecords(Priority.Essential) && (await storeRead(key(tail)))) tail = (tail + 1) & SEQ_MASK
+    // the window starts again here: a second cut before 16 more deletions must still find
+    // the head (found by the soak: two cuts during a replay lost a StopTransaction)
+    if (head !== stored) {
+        try {
+            await writePointer()
+        } catch (e) {
+            // a full region: the scan window still covers the next 16 deletions
+        }
+    }
     sizes = []
     journalBytes = 0
     for (let s = head; s !== tail; s = (s + 1) & SEQ_MASK) {
@@ -119,7 +149,7 @@ export async function journalLoad() {
 export async function journalAppend(rec: Buffer, priority: Priority): Promise<number> {
     const seq = tail
     const bytes = entryBytes(rec.length)
-    if (journalBytes + bytes > journalLimit(priority)) {
+    if (journalBytes + bytes > journalLimit(priority) || journalCount() >= maxRecords(priority)) {
         if (priority !== Priority.Essential) return -1
         throw new Error("journal full")
     }

@@ -198,7 +198,7 @@ async function journalSample(local: number, sample: Buffer, priority: Priority) 
     const seq = (journalNextSeq() - 1) & 0xffff
     const last = journalCount() > 1 ? await journalRead(seq) : undefined
     try {
-        if (last && last[0] === Kind.Meter && last.getAt(1, "u16") === local && last.length + sample.length <= storeCapacity("j" + seq) && (await journalExtendTail(Buffer.concat(last, sample), priority))) return
+        if (last && last[0] === Kind.Meter && last.getAt(1, "u16") === local && last.length + sample.length <= storeCapacity("j000") && (await journalExtendTail(Buffer.concat(last, sample), priority))) return
     } catch (e) {
         cp.storageFault = 0x8000
         return
@@ -345,7 +345,11 @@ async function sampleMeterValues() {
     const reported = cp.status !== "SuspendedEV" || configBool("MeterValueReportOnSuspendedEV")
     if (cp.txActive && cp.txStartJournalled && intervalS > 0 && now >= nextSampleMs) {
         nextSampleMs = now + intervalS * 1000
-        if (reported) await journalSample(cp.txLocal, captureSample(configGet("MeterValuesSampledData"), Ctx.Periodic), Priority.Sampled)
+        if (reported) {
+            await journalSample(cp.txLocal, captureSample(configGet("MeterValuesSampledData"), Ctx.Periodic), Priority.Sampled)
+            // a PowerLoss stop never counts less than a value already reported (found by the soak)
+            await persistEnergy()
+        }
     }
     const alignS = configInt("ClockAlignedDataInterval")
     const t = nowS()
@@ -362,6 +366,7 @@ async function sampleMeterValues() {
     if (inTx) txAligned = captureSample(configGet("StopTxnAlignedData"), Ctx.Clock)
     alignedWh = txEnv.meter.energyWh()
     await journalSample(inTx ? cp.txLocal : NO_TX, s, inTx ? Priority.Aligned : Priority.Sampled)
+    if (inTx) await persistEnergy()
 }
 
 /**
@@ -396,11 +401,13 @@ export async function txLoad() {
     const e = await storeRead("eWh")
     let atS = 0
     if (e && e.length >= 4) meter.restore(e.getAt(0, "u32"))
-    if (e && e.length === 8) {
-        atS = e.getAt(4, "u32")
-        // the last known time, until the central system tells the real one
-        setWallClock(atS * 1000)
-    }
+    if (e && e.length === 8) atS = e.getAt(4, "u32")
+    // the last known time — the register's, or the newest journal record's (every record
+    // has its time at byte 3) — until the central system tells the real one: no message
+    // after the cut is stamped before one from before it
+    const last = journalCount() ? await journalRead((journalNextSeq() - 1) & 0xffff) : undefined
+    if (last && last.length >= 7) atS = Math.max(atS, last.getAt(3, "u32"))
+    if (atS) setWallClock(atS * 1000)
     const t = await storeRead("tx")
     if (!t) return
     const local = t.getAt(0, "u16")

@@ -12,6 +12,7 @@ import {
     journalLimit,
     journalSetRegion,
     journalRegionBytes,
+    journalSlots,
     entryBytes,
     Priority,
 } from "../../src/ocpp/journal"
@@ -63,6 +64,28 @@ describe("transaction journal (flash FIFO)", () => {
         await journalLoad()
         expect(journalCount()).toBe(0)
     })
+    test("two power cuts during a replay: the head is found again (the window restarts at each boot)", async () => {
+        await drain()
+        for (let i = 0; i < 40; i++) await journalAppend(rec(i, 4), Priority.Essential)
+        for (let i = 0; i < 8; i++) await journalDrop()
+        await journalLoad()
+        for (let i = 0; i < 12; i++) await journalDrop()
+        await journalLoad()
+        expect(journalCount()).toBe(20)
+        expect((await journalHead())[0]).toBe(20)
+        await drain()
+    })
+    test("after a boot with an empty journal, sequence numbers (local transaction ids) are not reused", async () => {
+        await drain()
+        const first = journalNextSeq()
+        for (let i = 0; i < 3; i++) await journalAppend(rec(i, 4), Priority.Essential)
+        const used = journalNextSeq()
+        await drain()
+        // the boot after: nothing live within the window
+        await journalLoad()
+        expect(((journalNextSeq() - used) & 0xffff) > 0).toBe(true)
+        expect(((journalNextSeq() - first) & 0xffff) > 3).toBe(true)
+    })
     test("sampled values are thinned first; StartTransaction/StopTransaction always written", async () => {
         await drain()
         let sampled = 0
@@ -74,26 +97,28 @@ describe("transaction journal (flash FIFO)", () => {
         expect(journalCount()).toBe(sampled + 2)
         await drain()
     })
-    test("capacity: 20 offline transactions with 8 clock-aligned values each fit below the aligned-values limit of the ESP32's 16 KiB region", async () => {
+    test("capacity: 20 offline transactions with 6 clock-aligned values each fit below the aligned-values limit of the ESP32's 16 KiB region", async () => {
         await drain()
         const region = journalRegionBytes
-        journalSetRegion(16384)
+        const slots = journalSlots
+        journalSetRegion(16384, 128)
         for (let t = 0; t < 20; t++) {
             // StartTransaction: header 3 + time 4 + meterStart 4 + an 8-character idTag
             expect((await journalAppend(rec(1, 19), Priority.Essential)) >= 0).toBe(true)
             // aligned samples of one measurand (11 bytes each) packed into one MeterValues record
             let mv = rec(2, 3 + 11)
             expect((await journalAppend(mv, Priority.Aligned)) >= 0).toBe(true)
-            for (let k = 1; k < 8; k++) {
+            for (let k = 1; k < 6; k++) {
                 mv = Buffer.concat(mv, Buffer.alloc(11))
                 expect(await journalExtendTail(mv, Priority.Aligned)).toBe(true)
             }
             // StopTransaction with Transaction.Begin/End samples of 5 measurands: 13 + 8 + 2 × 31
             expect((await journalAppend(rec(3, 83), Priority.Essential)) >= 0).toBe(true)
         }
-        console.log("journal bytes for 20 offline transactions with 8 aligned values each: " + journalBytes)
+        console.log("journal bytes for 20 offline transactions with 6 aligned values each: " + journalBytes)
         expect(journalBytes <= journalLimit(Priority.Aligned)).toBe(true)
-        journalSetRegion(region)
+        await drain()
+        journalSetRegion(region, slots)
         await drain()
     })
 })
@@ -142,7 +167,8 @@ describe("offline storage error", () => {
         coreInit(hw, ctl, meter)
         // the journal up to its hard limit (6/8 of a small region: the rest stays free)
         const region = journalRegionBytes
-        journalSetRegion(1024)
+        const slots = journalSlots
+        journalSetRegion(3072, 64)
         try {
             for (let n = 0; n < 200; n++) await journalAppend(rec(1, 6), Priority.Essential)
         } catch (e) {}
@@ -160,7 +186,7 @@ describe("offline storage error", () => {
         await txTick()
         expect(cp.storageFault).toBe(0)
         expect(cp.txActive).toBe(false)
-        journalSetRegion(region)
         await drain()
+        journalSetRegion(region, slots)
     })
 })

@@ -329,6 +329,9 @@ export class Simulator extends EventEmitter {
         this.reader.uid = null
         this.firmware = {}
         this.priceScreen = { price: "", cost: "", qr: "" }
+        // the display forgets what it showed: the rebooted firmware's first line is news,
+        // even when it is the same text as before the cut
+        for (const name of ["display", "priceText", "costText", "qrCodeText"]) this.regs[name]?.setValues([""], true)
         this.emit("status", this.firmware)
     }
 
